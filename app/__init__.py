@@ -1,0 +1,53 @@
+"""Droits Connect: the application factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from app import config as app_config
+from app import extensions, web
+from app.config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["create_app", "ConfigError"]
+
+
+def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """Build the service: defaults, then instance/config.py and FLASK_* variables (or the test mapping)."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(app_config.DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env()
+    else:
+        app.config.from_mapping(test_config)
+
+    settings = app_config.load_settings(app.config)
+    if not app.config.get("SECRET_KEY"):
+        # load_settings already refused a missing key in production.
+        app.config["SECRET_KEY"] = (
+            app_config.development_secret_key(app.instance_path)
+            if settings.environment == "development"
+            else secrets.token_urlsafe(48)
+        )
+    app.extensions["settings"] = settings
+
+    web.init_app(app, settings)
+    extensions.init_app(app, settings)
+
+    from app.franceconnect import views as franceconnect_views
+    from app.pages import views as pages
+
+    franceconnect_views.init_app(app, settings)
+    app.register_blueprint(pages.bp)
+    return app

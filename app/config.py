@@ -1,0 +1,259 @@
+"""Settings: defaults, coercion and validation, all in one place.
+
+`create_app` loads defaults, then `instance/config.py`, then `FLASK_*` environment variables
+(`from_prefixed_env` parses them as JSON, so `13002526500013` arrives as an int and `false` as a bool).
+`load_settings` then coerces every value, refuses unsafe production settings with a clear message, and
+returns frozen dataclasses that the factory hands to each room. Code below the views never reads
+`current_app.config`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from stdnum.fr import siret
+
+ENVIRONMENTS = ("production", "development", "test")
+ALLOWED_ID_TOKEN_ALGS = ("ES256", "RS256")
+IDENTITE_PIVOT_SCOPES = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
+SANDBOX_PORT = 5001
+SERVICE_PORT = 5000
+
+DEFAULTS: dict[str, Any] = {
+    # "production" unless told otherwise: an unconfigured deployment refuses to start instead of
+    # running with development secrets. The README's run command sets "development".
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": None,
+    "PUBLIC_URL": f"http://localhost:{SERVICE_PORT}",
+    "SANDBOX": None,  # None = on in development and test, off in production
+    "SANDBOX_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
+    "FC_ISSUER": None,  # None = the sandbox's issuer when the sandbox is on
+    "FC_CLIENT_ID": None,
+    "FC_CLIENT_SECRET": None,
+    "FC_ID_TOKEN_ALG": "ES256",
+    "FC_SCOPES": "openid " + " ".join(IDENTITE_PIVOT_SCOPES) + " email",
+    "FC_HTTP_TIMEOUT": 5.0,
+    "FC_CLOCK_LEEWAY": 30,
+    "FC_JWKS_REFRESH_INTERVAL": 60,
+    "REDIS_URL": None,
+    "SESSION_IDLE_TIMEOUT": 30 * 60,
+    "SESSION_ABSOLUTE_LIFETIME": 8 * 60 * 60,
+    "TRUSTED_PROXIES": 0,
+}
+
+# Development-only FranceConnect client, registered automatically in the sandbox.
+DEV_CLIENT_ID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
+DEV_CLIENT_SECRET = "droits-connect-sandbox-secret-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is missing, malformed or unsafe."""
+
+
+@dataclass(frozen=True)
+class FranceConnectSettings:
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    id_token_alg: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    post_logout_redirect_uri: str
+    acr_values: str = "eidas1"
+    http_timeout: float = 5.0
+    clock_leeway: int = 30
+    jwks_refresh_interval: int = 60
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    cookie_name: str
+    secure: bool
+    idle_timeout: int
+    absolute_lifetime: int
+    redis_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    public_url: str
+    sandbox: bool
+    sandbox_url: str
+    franceconnect: FranceConnectSettings
+    session: SessionSettings
+    trusted_proxies: int = 0
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def _as_str(config: dict, key: str) -> str | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a string, got a boolean")
+    value = str(value).strip()
+    return value or None
+
+
+def _as_bool(config: dict, key: str) -> bool | None:
+    value = config.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key} must be true or false, got {value!r}")
+
+
+def _as_number(config: dict, key: str, kind: type, minimum: float) -> Any:
+    value = config.get(key)
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, got a boolean")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}, got {number}")
+    return number
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(key: str, url: str, *, production: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key} must be an absolute http(s) URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{key} must not carry a query string or fragment")
+    if production and parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise ConfigError(f"{key} must use https in production (only loopback may use http)")
+    return url.rstrip("/")
+
+
+def load_settings(config: dict) -> Settings:
+    """Coerce, validate and freeze the app's configuration; raise ConfigError when it is unsafe."""
+    environment = (_as_str(config, "ENVIRONMENT") or "production").lower()
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    production = environment == "production"
+
+    sandbox = _as_bool(config, "SANDBOX")
+    if sandbox is None:
+        sandbox = not production
+    if production and sandbox:
+        raise ConfigError("SANDBOX cannot be enabled in production: it would let anyone sign in as anyone")
+
+    public_url = _check_url("PUBLIC_URL", _as_str(config, "PUBLIC_URL") or "", production=production)
+    sandbox_url = _check_url("SANDBOX_URL", _as_str(config, "SANDBOX_URL") or "", production=False)
+
+    issuer = _as_str(config, "FC_ISSUER")
+    client_id = _as_str(config, "FC_CLIENT_ID")
+    client_secret = _as_str(config, "FC_CLIENT_SECRET")
+    if sandbox:
+        issuer = issuer or f"{sandbox_url}/api/v2"
+        client_id = client_id or DEV_CLIENT_ID
+        client_secret = client_secret or DEV_CLIENT_SECRET
+    missing = [k for k, v in (("FC_ISSUER", issuer), ("FC_CLIENT_ID", client_id),
+                              ("FC_CLIENT_SECRET", client_secret)) if not v]
+    if missing:
+        raise ConfigError(f"missing setting(s): {', '.join(missing)} (see the README's configuration table)")
+    issuer = _check_url("FC_ISSUER", issuer, production=production)
+    if production and client_secret == DEV_CLIENT_SECRET:
+        raise ConfigError("FC_CLIENT_SECRET is the sandbox's development secret; set the real one")
+
+    alg = (_as_str(config, "FC_ID_TOKEN_ALG") or "").upper()
+    if alg not in ALLOWED_ID_TOKEN_ALGS:
+        raise ConfigError(f"FC_ID_TOKEN_ALG must be one of {', '.join(ALLOWED_ID_TOKEN_ALGS)}, got {alg!r}")
+
+    raw_scopes = config.get("FC_SCOPES")
+    if isinstance(raw_scopes, (list, tuple)):
+        scopes = tuple(str(s).strip() for s in raw_scopes if str(s).strip())
+    else:
+        scopes = tuple((_as_str(config, "FC_SCOPES") or "").split())
+    scopes = tuple(dict.fromkeys(scopes))  # de-duplicate, keep order
+    if "openid" not in scopes:
+        raise ConfigError("FC_SCOPES must include 'openid'")
+
+    secret_key = _as_str(config, "SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY is missing: set a long random value (e.g. python -c "
+                              "'import secrets; print(secrets.token_urlsafe(48))')")
+    elif production and len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters")
+
+    secure = urlsplit(public_url).scheme == "https"
+    redis_url = _as_str(config, "REDIS_URL")
+    session = SessionSettings(
+        # The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and Path=/.
+        cookie_name="__Host-dc_session" if secure else "dc_session",
+        secure=secure,
+        idle_timeout=_as_number(config, "SESSION_IDLE_TIMEOUT", int, 60),
+        absolute_lifetime=_as_number(config, "SESSION_ABSOLUTE_LIFETIME", int, 60),
+        redis_url=redis_url,
+    )
+    if session.absolute_lifetime < session.idle_timeout:
+        raise ConfigError("SESSION_ABSOLUTE_LIFETIME must not be shorter than SESSION_IDLE_TIMEOUT")
+
+    franceconnect = FranceConnectSettings(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        id_token_alg=alg,
+        scopes=scopes,
+        redirect_uri=f"{public_url}/auth/callback",
+        post_logout_redirect_uri=f"{public_url}/auth/logout/callback",
+        http_timeout=_as_number(config, "FC_HTTP_TIMEOUT", float, 0.1),
+        clock_leeway=_as_number(config, "FC_CLOCK_LEEWAY", int, 0),
+        jwks_refresh_interval=_as_number(config, "FC_JWKS_REFRESH_INTERVAL", int, 0),
+    )
+    return Settings(
+        environment=environment,
+        public_url=public_url,
+        sandbox=sandbox,
+        sandbox_url=sandbox_url,
+        franceconnect=franceconnect,
+        session=session,
+        trusted_proxies=_as_number(config, "TRUSTED_PROXIES", int, 0),
+    )
+
+
+def development_secret_key(instance_path: str) -> str:
+    """A per-checkout random key kept in the instance folder, so dev sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def validate_siret(value: Any, key: str) -> str:
+    """Coerce a SIRET that may arrive as an int from the environment, and check its Luhn key."""
+    text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
+    if not siret.is_valid(text):
+        raise ConfigError(f"{key} must be a valid 14-digit SIRET, got {value!r}")
+    return siret.compact(text)

@@ -1,0 +1,1 @@
+"""The domain: plain dataclasses shared by every room. Standard library only."""

@@ -1,0 +1,1 @@
+"""Pages that belong to no journey: start page, signed-in page."""

@@ -1,0 +1,32 @@
+"""The start page and the signed-in page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from app.franceconnect.views import current_identity
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("pages/index.html", identity=current_identity())
+
+
+@bp.get("/mon-espace")
+def signed_in():
+    identity = current_identity()
+    if identity is None:
+        return redirect(url_for("pages.index"), 303)
+    return render_template("pages/signed_in.html", identity=identity)
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return render_template("pages/accessibility.html")
+
+
+@bp.get("/donnees-personnelles")
+def privacy():
+    return render_template("pages/privacy.html")

@@ -1,0 +1,153 @@
+"""Cross-cutting web concerns: correlation ids, logging, security headers, error pages, front-end assets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import traceback
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, g, render_template, request, send_file
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+# The only DSFR files we serve: the FranceConnect button's official stylesheet.
+DSFR_ASSETS = {"connect.min.css": DSFR_DIST / "component" / "connect" / "connect.min.css"}
+_CORRELATION_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+class CorrelationIdFilter(logging.Filter):
+    """Adds the request's correlation id to every record, so a French error page's reference finds its logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.correlation_id = g.get("correlation_id", "-")
+        except RuntimeError:  # outside a request
+            record.correlation_id = "-"
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("app")
+    if any(isinstance(f, CorrelationIdFilter) for f in logger.filters):
+        return
+    logger.addFilter(CorrelationIdFilter())
+    logger.setLevel(logging.DEBUG if app.debug else logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.addFilter(CorrelationIdFilter())
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
+        )
+        logger.addHandler(handler)
+
+
+def content_security_policy(settings: Settings) -> str:
+    fc_origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.franceconnect.issuer))
+    # form-action must allow FranceConnect: browsers apply it to the redirect that follows the login POST.
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        f"form-action 'self' {fc_origin}",
+    ])
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    configure_logging(app)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+                                x_host=settings.trusted_proxies)
+    csp = content_security_policy(settings)
+    dsfr_available = all(path.is_file() for path in DSFR_ASSETS.values())
+    if not dsfr_available:
+        log.warning("DSFR stylesheet not installed (run `npm ci`); the FranceConnect button uses plain styling")
+
+    @app.before_request
+    def _correlation_id() -> None:
+        g.correlation_id = secrets.token_hex(8)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        if settings.session.secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype == "text/html":
+            # Pages carry personal data once signed in; nothing dynamic is cacheable.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def _template_globals() -> dict:
+        return {
+            "dsfr_available": dsfr_available,
+            "correlation_id": g.get("correlation_id"),
+            "sandbox_enabled": settings.sandbox,
+        }
+
+    app.add_template_filter(date_fr)
+
+    @app.get("/assets/dsfr/<name>")
+    def dsfr_asset(name: str):
+        path = DSFR_ASSETS.get(name)
+        if path is None or not path.is_file():
+            abort(404)
+        return send_file(path, mimetype="text/css", max_age=3600)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        log.warning("csrf rejected reason=%s", error.description.replace(" ", "_")[:60])
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = error.code or 500
+        template = f"errors/{code}.html" if code in (400, 404, 405) else "errors/generic.html"
+        return render_template(template, code=code), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        # Frames only: an exception's message may quote personal data, its location never does.
+        frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
+                            for f in reversed(traceback.extract_tb(error.__traceback__)))
+        log.error("unexpected error type=%s at=%s", type(error).__name__, frames)
+        return render_template("errors/500.html", code=500), 500
+
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+
+
+def date_fr(value) -> str:
+    """24 août 1962, from a date or an ISO string; anything else is shown as is."""
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def is_correlation_id(value: str | None) -> bool:
+    return bool(value) and bool(_CORRELATION_ID.match(value))

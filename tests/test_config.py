@@ -1,0 +1,100 @@
+"""Settings: coercion of FLASK_* values and refusal of unsafe production settings."""
+
+import os
+
+import pytest
+
+from app import create_app
+from app.config import DEFAULTS, ConfigError, load_settings, validate_siret
+
+PRODUCTION = {
+    **DEFAULTS,
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": "x" * 48,
+    "PUBLIC_URL": "https://droits-connect.example.fr",
+    "FC_ISSUER": "https://oidc.franceconnect.gouv.fr/api/v2",
+    "FC_CLIENT_ID": "client",
+    "FC_CLIENT_SECRET": "s" * 64,
+    "SANDBOX": False,
+}
+
+
+def test_safe_production_settings_load():
+    settings = load_settings(PRODUCTION)
+    assert settings.is_production and not settings.sandbox
+    assert settings.franceconnect.redirect_uri == "https://droits-connect.example.fr/auth/callback"
+    assert settings.session.cookie_name == "__Host-dc_session" and settings.session.secure
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": "short"}, "too short"),
+        ({"SANDBOX": True}, "SANDBOX cannot be enabled"),
+        ({"SANDBOX": "true"}, "SANDBOX cannot be enabled"),
+        ({"FC_ISSUER": "http://fc.example.fr/api/v2"}, "FC_ISSUER must use https"),
+        ({"FC_ISSUER": None}, "FC_ISSUER"),
+        ({"FC_CLIENT_SECRET": ""}, "FC_CLIENT_SECRET"),
+        ({"FC_ID_TOKEN_ALG": "HS256"}, "FC_ID_TOKEN_ALG"),
+        ({"FC_ID_TOKEN_ALG": "none"}, "FC_ID_TOKEN_ALG"),
+        ({"PUBLIC_URL": "http://droits-connect.example.fr"}, "PUBLIC_URL must use https"),
+        ({"FC_SCOPES": "given_name family_name"}, "openid"),
+        ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
+        ({"SESSION_IDLE_TIMEOUT": "soon"}, "SESSION_IDLE_TIMEOUT"),
+        ({"SESSION_IDLE_TIMEOUT": True}, "SESSION_IDLE_TIMEOUT"),
+        ({"SESSION_ABSOLUTE_LIFETIME": 120, "SESSION_IDLE_TIMEOUT": 600}, "ABSOLUTE"),
+    ],
+)
+def test_unsafe_production_settings_are_refused(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**PRODUCTION, **override})
+
+
+def test_loopback_http_issuer_is_allowed_in_production():
+    settings = load_settings({**PRODUCTION, "FC_ISSUER": "http://127.0.0.1:5001/api/v2"})
+    assert settings.franceconnect.issuer == "http://127.0.0.1:5001/api/v2"
+
+
+def test_sandbox_defaults_on_in_development_and_registers_the_dev_client():
+    settings = load_settings({**DEFAULTS, "ENVIRONMENT": "development"})
+    assert settings.sandbox
+    assert settings.franceconnect.issuer == "http://127.0.0.1:5001/api/v2"
+    assert settings.session.cookie_name == "dc_session" and not settings.session.secure
+
+
+def test_values_parsed_from_the_environment_are_coerced(monkeypatch, tmp_path):
+    # from_prefixed_env parses JSON: numbers arrive as ints, booleans as bools.
+    monkeypatch.setenv("FLASK_ENVIRONMENT", "development")
+    monkeypatch.setenv("FLASK_SESSION_IDLE_TIMEOUT", "900")
+    monkeypatch.setenv("FLASK_FC_ID_TOKEN_ALG", "rs256")
+    monkeypatch.setenv("FLASK_SANDBOX", "true")
+    monkeypatch.setenv("FLASK_FC_SCOPES", '["openid", "given_name", "openid"]')
+    app = create_app_from_env(tmp_path)
+    settings = app.extensions["settings"]
+    assert settings.session.idle_timeout == 900
+    assert settings.franceconnect.id_token_alg == "RS256"
+    assert settings.franceconnect.scopes == ("openid", "given_name")
+
+
+def test_production_without_configuration_refuses_to_start(monkeypatch, tmp_path):
+    for key in list(os.environ):
+        if key.startswith("FLASK_"):
+            monkeypatch.delenv(key)
+    with pytest.raises(ConfigError, match="missing setting"):
+        create_app_from_env(tmp_path)
+
+
+def create_app_from_env(instance_path):
+    return create_app(instance_path=str(instance_path))
+
+
+@pytest.mark.parametrize("value", [13002526500013, "13002526500013", " 130 025 265 00013 "])
+def test_siret_accepts_ints_and_spaces(value):
+    assert validate_siret(value, "RECIPIENT") == "13002526500013"
+
+
+@pytest.mark.parametrize("value", [13002526500014, "1300252650001", True, None, "abc"])
+def test_siret_refuses_bad_checksums_and_types(value):
+    with pytest.raises(ConfigError, match="RECIPIENT"):
+        validate_siret(value, "RECIPIENT")
