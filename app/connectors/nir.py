@@ -1,0 +1,37 @@
+"""NIR (numéro de sécurité sociale) format check, before a NIR goes into the CNAM `nir` request header.
+
+Personal data: error messages never include the value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.fr import nir as stdnum_nir
+
+# Exactly 15 ASCII characters: sex, year, month, department (digits or the Corsican 2A/2B), commune, serial, key.
+# stdnum's own `compact` strips spaces and dots and upper-cases; we accept none of that in a header value,
+# so the strict shape is checked here first. `[0-9]` (not `\d`) keeps non-ASCII digits out.
+_SHAPE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}")
+
+
+class InvalidNir(ValueError):
+    """The value is not a well-formed NIR; the message never contains the value."""
+
+
+def validate_nir(value: object) -> str:
+    """Return the NIR unchanged if it is 15 characters with a valid key (Corsica 2A/2B counted as 19/18)."""
+    if not isinstance(value, str) or not _SHAPE.fullmatch(value):
+        raise InvalidNir("NIR is not 15 characters of the expected shape")
+    # stdnum maps 2A → 19 and 2B → 18 before the mod-97 key computation.
+    if not stdnum_nir.is_valid(value):
+        raise InvalidNir("NIR key does not match")
+    return value
+
+
+def is_valid_nir(value: object) -> bool:
+    try:
+        validate_nir(value)
+    except InvalidNir:
+        return False
+    return True

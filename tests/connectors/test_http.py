@@ -1,0 +1,446 @@
+"""The shared outbound HTTP layer: deadline, retries, Retry-After, breaker, caps, redirects, cookies, logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import io
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import responses
+
+from app.connectors import http as outbound
+from tests.connectors import API_PARTICULIER_BASE, FakeClock, make_http
+
+URL = API_PARTICULIER_BASE + "/x"
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def client(clock):
+    api = make_http(clock)
+    yield api
+    api.close()
+
+
+def get(api, clock, seconds=10.0, **kwargs):
+    return api.get("/x", deadline=outbound.Deadline.after(seconds, clock), **kwargs)
+
+
+def test_returns_status_headers_and_body(client, clock, rsps):
+    rsps.get(URL, json={"ok": True}, headers={"X-Response-Cached": "false"})
+    response = get(client, clock)
+    assert (response.status, response.content_type) == (200, "application/json")
+    assert json.loads(response.body) == {"ok": True}
+    assert response.headers["X-Response-Cached"] == "false"
+    sent = rsps.calls[0].request
+    assert sent.headers["Accept"] == "application/json" and sent.headers["Accept-Encoding"] == "identity"
+    assert sent.req_kwargs["verify"] is True and sent.req_kwargs["stream"] is True
+
+
+@pytest.mark.parametrize("path", ["x", "/x?recipient=1", "/x#f", "/x\r\nHost: evil"])
+def test_path_must_be_a_constant_template(client, clock, path):
+    with pytest.raises(ValueError):
+        client.get(path, deadline=outbound.Deadline.after(10, clock))
+
+
+@pytest.mark.parametrize(("remaining", "expected"), [(10.0, (3.05, 5.0)), (2.0, (2.0, 2.0)), (4.0, (3.05, 4.0))])
+def test_timeouts_never_exceed_the_time_left(client, clock, rsps, remaining, expected):
+    rsps.get(URL, json={})
+    get(client, clock, remaining)
+    assert rsps.calls[0].request.req_kwargs["timeout"] == expected
+
+
+def test_no_call_once_the_deadline_has_passed(client, clock, rsps):
+    rsps.get(URL, json={})
+    deadline = outbound.Deadline.after(1.0, clock)
+    clock.advance(1.0)
+    with pytest.raises(outbound.OutboundUnavailable, match="deadline_passed"):
+        client.get("/x", deadline=deadline)
+    assert len(rsps.calls) == 0
+
+
+# ---- retries
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_gateway_errors_are_retried_with_backoff(client, clock, rsps, status):
+    rsps.get(URL, status=status)
+    rsps.get(URL, json={"ok": True})
+    assert get(client, clock).status == 200
+    assert len(rsps.calls) == 2
+    assert clock.sleeps == [0.2]  # full jitter drawn at its maximum: base * 2**0
+
+
+def test_at_most_two_retries_then_the_last_answer(client, clock, rsps):
+    rsps.get(URL, status=503)
+    assert get(client, clock).status == 503
+    assert len(rsps.calls) == 3
+    assert clock.sleeps == [0.2, 0.4]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500])
+def test_other_statuses_are_not_retried(client, clock, rsps, status):
+    # 500 is the provider's internal error: a retry will not cure it (only 502/503/504 are transient).
+    rsps.get(URL, status=status)
+    assert get(client, clock).status == status
+    assert len(rsps.calls) == 1 and clock.sleeps == []
+
+
+def test_connection_errors_are_retried(client, clock, rsps):
+    rsps.get(URL, body=requests.ConnectionError("refused"))
+    rsps.get(URL, body=requests.exceptions.ConnectTimeout("connect timeout"))
+    rsps.get(URL, json={})
+    assert get(client, clock).status == 200
+    assert len(rsps.calls) == 3
+
+
+def test_connection_errors_exhaust_the_retries(client, clock, rsps):
+    rsps.get(URL, body=requests.ConnectionError("refused"))
+    with pytest.raises(outbound.OutboundUnavailable, match="connection_error") as exc:
+        get(client, clock)
+    assert len(rsps.calls) == 3
+    assert isinstance(exc.value.__cause__, requests.ConnectionError)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(requests.ReadTimeout("slow"), "timeout"), (requests.exceptions.SSLError("bad certificate"), "tls_error")],
+)
+def test_read_timeouts_and_tls_errors_are_not_retried(client, clock, rsps, error, reason):
+    # After a read timeout the provider may still be working: a duplicate gets API Particulier's 409.
+    rsps.get(URL, body=error)
+    with pytest.raises(outbound.OutboundUnavailable, match=reason):
+        get(client, clock)
+    assert len(rsps.calls) == 1
+
+
+def test_backoff_never_sleeps_past_the_deadline(client, clock, rsps):
+    rsps.get(URL, status=502)
+    deadline = outbound.Deadline.after(0.5, clock)
+    assert client.get("/x", deadline=deadline).status == 502
+    # 0.2 fits in 0.5; the next backoff (0.4) does not fit in the 0.3 left, so no sleep and no third call.
+    assert clock.sleeps == [0.2] and len(rsps.calls) == 2
+    assert clock.now < deadline.expires_at
+
+
+def test_no_retry_when_even_the_first_backoff_does_not_fit(client, clock, rsps):
+    rsps.get(URL, status=504)
+    assert get(client, clock, 0.1).status == 504
+    assert clock.sleeps == [] and len(rsps.calls) == 1
+
+
+# ---- 429 and Retry-After
+
+
+def test_429_with_a_long_retry_after_returns_at_once_and_blocks_later_calls(client, clock, rsps):
+    rsps.get(URL, status=429, headers={"Retry-After": "3600"})
+    response = get(client, clock)
+    assert (response.status, response.retry_after) == (429, 3600.0)
+    assert clock.sleeps == [] and len(rsps.calls) == 1
+    # Ignoring a 429 gets the IP banned for 12 h: until the wait is over, nothing goes out.
+    clock.advance(3599)
+    with pytest.raises(outbound.OutboundRateLimited) as exc:
+        get(client, clock)
+    assert exc.value.retry_after == pytest.approx(1.0)
+    assert len(rsps.calls) == 1
+    clock.advance(1)
+    get(client, clock)
+    assert len(rsps.calls) == 2
+
+
+def test_429_without_retry_after_is_never_retried(client, clock, rsps):
+    rsps.get(URL, status=429)
+    assert get(client, clock).status == 429
+    assert clock.sleeps == [] and len(rsps.calls) == 1
+    with pytest.raises(outbound.OutboundRateLimited):  # a default 1 s pause
+        get(client, clock)
+
+
+def test_429_retry_after_that_fits_is_honoured(client, clock, rsps):
+    rsps.get(URL, status=429, headers={"Retry-After": "1"})
+    rsps.get(URL, json={})
+    assert get(client, clock).status == 200
+    assert clock.sleeps == [1.0] and len(rsps.calls) == 2
+
+
+def test_503_retry_after_replaces_the_backoff_only_when_it_fits(client, clock, rsps):
+    rsps.get(URL, status=503, headers={"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"})
+    response = get(client, clock)
+    assert response.status == 503 and response.retry_after > 10
+    assert clock.sleeps == [] and len(rsps.calls) == 1
+
+
+NOW = dt.datetime(2026, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0), (" 0 ", 0.0), ("99999999999", None), ("-5", None), ("1.5", None), ("soon", None),
+        ("", None), (None, None), ("Fri, 01 May 2026 12:00:30 GMT", 30.0),
+        ("Fri, 01 May 2026 12:00:30 -0000", 30.0),  # -0000: "UTC, source unknown"
+        ("Fri, 01 May 2026 11:00:00 GMT", 0.0),  # already past
+    ],
+)
+def test_parse_retry_after(value, expected):
+    assert outbound.parse_retry_after(value, now=NOW) == expected
+
+
+# ---- circuit breaker
+
+
+def test_breaker_opens_after_consecutive_failures_then_probes_once(clock):
+    breaker = outbound.CircuitBreaker(threshold=3, cooldown=30, clock=clock)
+    for _ in range(2):
+        breaker.record(success=False)
+    breaker.record(success=True)  # not consecutive: starts again
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.record(success=False)
+    assert breaker.state == "open" and not breaker.allow()
+    clock.advance(29.9)
+    assert not breaker.allow()
+    clock.advance(0.1)
+    assert breaker.state == "half_open"
+    assert breaker.allow() and not breaker.allow()  # one probe only
+    breaker.record(success=False)  # the probe failed: open for another cooldown
+    assert breaker.state == "open"
+    clock.advance(30)
+    assert breaker.allow()
+    breaker.record(success=True)
+    assert breaker.state == "closed" and breaker.allow() and breaker.allow()
+
+
+def test_breaker_lets_a_single_probe_through_under_concurrency(clock):
+    breaker = outbound.CircuitBreaker(threshold=1, cooldown=30, clock=clock)
+    breaker.record(success=False)
+    clock.advance(30)
+    barrier = threading.Barrier(16)
+
+    def probe(_):
+        barrier.wait()
+        return breaker.allow()
+
+    with ThreadPoolExecutor(16) as pool:
+        assert sorted(pool.map(probe, range(16))) == [False] * 15 + [True]
+
+
+def test_server_errors_open_the_circuit_and_4xx_do_not(clock, rsps):
+    api = make_http(clock, breaker_threshold=5, breaker_cooldown=30)
+    rsps.get(URL, status=404)
+    for _ in range(10):
+        get(api, clock)
+    assert api.breaker.state == "closed"
+    rsps.replace(responses.GET, URL, status=500)
+    for _ in range(5):
+        get(api, clock)
+    calls = len(rsps.calls)
+    with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
+        get(api, clock)
+    assert len(rsps.calls) == calls  # failed fast
+    clock.advance(30)
+    rsps.replace(responses.GET, URL, json={})
+    assert get(api, clock).status == 200  # the half-open probe
+    assert api.breaker.state == "closed"
+    api.close()
+
+
+def test_retries_stop_when_the_circuit_opens(clock, rsps):
+    api = make_http(clock, breaker_threshold=2)
+    rsps.get(URL, status=502)
+    with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
+        get(api, clock)
+    assert len(rsps.calls) == 2
+    api.close()
+
+
+# ---- redirects, size cap, cookies
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_refused_and_never_followed(client, clock, rsps, status):
+    rsps.get(URL, status=status, headers={"Location": "https://evil.example/steal"})
+    elsewhere = rsps.get("https://evil.example/steal", json={})
+    with pytest.raises(outbound.OutboundInvalidResponse, match="^redirect_refused$"):
+        get(client, clock, headers={"Authorization": "Bearer secret-token"})
+    assert elsewhere.call_count == 0 and len(rsps.calls) == 1
+    assert client.breaker.state == "closed"
+
+
+class _EndlessBody(io.RawIOBase):
+    """A body produced on demand, counting what the client actually pulled."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.served = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.size - self.served)
+        buffer[:n] = b" " * n
+        self.served += n
+        return n
+
+
+def test_a_streamed_oversized_body_is_cut_off(client, clock, rsps):
+    body = _EndlessBody(5 * 1024 * 1024)
+    rsps.get(URL, body=io.BufferedReader(body), content_type="application/json")
+    with pytest.raises(outbound.OutboundInvalidResponse, match="too_large"):
+        get(client, clock)
+    assert body.served < 1024 * 1024 + 64 * 1024  # stopped just past the 1 MiB cap, not at 5 MiB
+
+
+def test_a_declared_oversized_body_is_not_read(clock, rsps):
+    api = make_http(clock, max_bytes=1000)
+    body = _EndlessBody(5000)
+    rsps.get(URL, body=io.BufferedReader(body), headers={"Content-Length": "5000"})
+    with pytest.raises(outbound.OutboundInvalidResponse, match="too_large"):
+        get(api, clock)
+    assert body.served == 0
+    api.close()
+
+
+def test_cookies_are_never_kept_between_calls(client, clock, rsps):
+    rsps.get(URL, json={}, headers={"Set-Cookie": "session=user-a; Path=/"})
+    get(client, clock)
+    get(client, clock)
+    assert "Cookie" not in rsps.calls[1].request.headers
+    assert len(client.session.cookies) == 0
+
+
+# ---- JSON, logs
+
+
+@pytest.mark.parametrize(
+    ("content_type", "lenient", "ok"),
+    [
+        ("application/json", False, True), ("application/json; charset=utf-8", False, True),
+        ("application/problem+json", False, True), ("", False, False), ("", True, True), ("*/*", True, True),
+        ("application/octet-stream", True, True), ("text/html", True, False), ("text/html", False, False),
+    ],
+)
+def test_decode_json_checks_the_content_type(content_type, lenient, ok):
+    response = outbound.HttpResponse(200, {"Content-Type": content_type} if content_type else {}, b'{"a": 1}')
+    if ok:
+        assert outbound.decode_json(response, lenient=lenient) == {"a": 1}
+    else:
+        with pytest.raises(ValueError):
+            outbound.decode_json(response, lenient=lenient)
+
+
+@pytest.mark.parametrize("body", [b"", b"<html></html>", b'{"a": NaN}', b"[" * 100_000, b"\xff\xfe\x00"])
+def test_decode_json_refuses_what_is_not_json(body):
+    with pytest.raises(ValueError):
+        outbound.decode_json(outbound.HttpResponse(200, {"Content-Type": "application/json"}, body))
+
+
+def test_one_log_line_per_attempt_without_query_or_headers(client, clock, rsps, caplog):
+    caplog.set_level(logging.DEBUG)
+    rsps.get(URL, status=502)
+    rsps.get(URL, json={"secret": "body-value"})
+    get(client, clock, params={"recipient": "13002526500013"}, headers={"Authorization": "Bearer secret-token"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.connectors.http"]
+    assert lines == [
+        "outbound provider=test method=GET path=/x status=502 error=- duration_ms=0 attempt=1",
+        "outbound provider=test method=GET path=/x status=200 error=- duration_ms=0 attempt=2",
+    ]
+    for secret in ("13002526500013", "secret-token", "body-value", "recipient"):
+        assert secret not in caplog.text
+
+
+# ---- against a real (loopback) server: total time and threads
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if self.path.startswith("/stall"):
+            # Headers after 0.3 s, one byte, then silence: a read timeout fixed at the call's start would let
+            # the call run 0.3 s past its end.
+            time.sleep(0.3)
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+            self.wfile.write(b"{")
+            self.server.stopping.wait(3)
+        elif self.path.startswith("/drip"):
+            # One byte every 50 ms: each gap is far below the read timeout, so only a total-time check stops it.
+            # Bounded to 3 s, so that a broken check fails the test instead of hanging it.
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(60):
+                if self.server.stopping.is_set():
+                    return
+                try:
+                    self.wfile.write(b" ")
+                except OSError:
+                    return
+                time.sleep(0.05)
+        else:
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"  # the socket then stays with the connection instead of the response
+
+
+@pytest.fixture(params=[_Handler, _KeepAliveHandler], ids=["http1.0", "http1.1"])
+def loopback(request):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    server.daemon_threads = True
+    server.stopping = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    client = outbound.OutboundHttp(f"http://127.0.0.1:{server.server_address[1]}", provider="loopback")
+    yield client
+    client.close()
+    server.stopping.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=2)
+
+
+def test_a_slow_drip_body_is_cut_at_the_deadline(loopback):
+    started = time.monotonic()
+    with pytest.raises(outbound.OutboundUnavailable, match="timeout"):
+        loopback.get("/drip", deadline=outbound.Deadline.after(0.5))
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed < 0.7  # the deadline, not the 3 s the body would take
+    assert loopback.breaker.state == "closed"  # one timeout is not enough to open the circuit
+
+
+def test_a_stall_after_late_headers_is_cut_at_the_deadline(loopback):
+    started = time.monotonic()
+    with pytest.raises(outbound.OutboundUnavailable, match="timeout"):
+        loopback.get("/stall", deadline=outbound.Deadline.after(0.5))
+    assert 0.45 <= time.monotonic() - started < 0.7
+
+
+def test_concurrent_calls_share_one_client(loopback):
+    deadline = outbound.Deadline.after(5)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: loopback.get("/ok", deadline=deadline).status, range(32)))
+    assert statuses == [200] * 32
