@@ -44,11 +44,30 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_TIMEOUT": 30 * 60,
     "SESSION_ABSOLUTE_LIFETIME": 8 * 60 * 60,
     "TRUSTED_PROXIES": 0,
+    # Rights retrieval (shared/reference/data-providers.md). URLs and credentials default to the
+    # sandbox's when it is on.
+    "RIGHTS_SOURCES": "c2s cnam",
+    "RIGHTS_DEADLINE": 10.0,
+    "PROVIDER_CONNECT_TIMEOUT": 3.05,
+    "PROVIDER_CALL_TIMEOUT": 5.0,
+    "API_PARTICULIER_URL": None,
+    "API_PARTICULIER_RECIPIENT": None,
+    "CNAM_API_URL": None,
+    "CNAM_API_KEY": None,
+    "CNAM_EXONERATIONS": False,
 }
 
 # Development-only FranceConnect client, registered automatically in the sandbox.
 DEV_CLIENT_ID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
 DEV_CLIENT_SECRET = "droits-connect-sandbox-secret-not-for-production"
+DEV_RECIPIENT = "13002526500013"  # the SIRET API Particulier's own staging examples use
+DEV_CNAM_API_KEY = "sandbox-cnam-api-key"
+CNAM_SANDBOX_PATH = "/test/v1/droits/beneficiaires"  # the path of the CNAM's published test server
+
+# Each data source and the FranceConnect scope that lets its provider answer (data-providers.md A.4, B.3).
+SOURCE_SCOPES = {"c2s": "complementaire_sante_solidaire", "cnam": "droits_assurance_maladie"}
+# Overall budget of a retrieval: the FranceConnect access token dies 60 s after it is issued.
+MAX_RIGHTS_DEADLINE = 30.0
 
 
 class ConfigError(RuntimeError):
@@ -80,6 +99,22 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class ProviderSettings:
+    sources: tuple[str, ...]  # the data sources this deployment may use: "c2s", "cnam"
+    deadline: float
+    connect_timeout: float
+    call_timeout: float
+    api_particulier_url: str
+    recipient: str
+    cnam_url: str
+    cnam_api_key: str = field(repr=False)
+    cnam_exonerations: bool = False  # only healthcare establishments may receive exonérations
+
+    def scopes_for(self, sources) -> tuple[str, ...]:
+        return tuple(SOURCE_SCOPES[s] for s in self.sources if s in sources)
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     public_url: str
@@ -87,6 +122,7 @@ class Settings:
     sandbox_url: str
     franceconnect: FranceConnectSettings
     session: SessionSettings
+    providers: ProviderSettings
     trusted_proxies: int = 0
 
     @property
@@ -228,7 +264,12 @@ def load_settings(config: dict) -> Settings:
         clock_leeway=_as_number(config, "FC_CLOCK_LEEWAY", int, 0),
         jwks_refresh_interval=_as_number(config, "FC_JWKS_REFRESH_INTERVAL", int, 0),
     )
+    providers = _load_providers(config, production=production, sandbox=sandbox, sandbox_url=sandbox_url)
+    if providers.sources and not set(IDENTITE_PIVOT_SCOPES) <= set(scopes):
+        # API Particulier refuses a token without the whole identité pivot (401 50003).
+        raise ConfigError("FC_SCOPES must include the identité pivot (" + " ".join(IDENTITE_PIVOT_SCOPES) + ")")
     return Settings(
+        providers=providers,
         environment=environment,
         public_url=public_url,
         sandbox=sandbox,
@@ -236,6 +277,44 @@ def load_settings(config: dict) -> Settings:
         franceconnect=franceconnect,
         session=session,
         trusted_proxies=_as_number(config, "TRUSTED_PROXIES", int, 0),
+    )
+
+
+def _load_providers(config: dict, *, production: bool, sandbox: bool, sandbox_url: str) -> ProviderSettings:
+    raw = config.get("RIGHTS_SOURCES")
+    sources = tuple(raw) if isinstance(raw, (list, tuple)) else tuple((_as_str(config, "RIGHTS_SOURCES") or "").split())
+    unknown = sorted(set(sources) - set(SOURCE_SCOPES))
+    if unknown:
+        raise ConfigError(f"RIGHTS_SOURCES: unknown source(s) {', '.join(unknown)} (known: c2s, cnam)")
+    sources = tuple(s for s in SOURCE_SCOPES if s in sources)
+    deadline = _as_number(config, "RIGHTS_DEADLINE", float, 1.0)
+    if deadline > MAX_RIGHTS_DEADLINE:
+        raise ConfigError(f"RIGHTS_DEADLINE must stay far below the access token's 60 s (≤ {MAX_RIGHTS_DEADLINE:g} s)")
+    values = {
+        "API_PARTICULIER_URL": _as_str(config, "API_PARTICULIER_URL") or (sandbox_url if sandbox else None),
+        "API_PARTICULIER_RECIPIENT": config.get("API_PARTICULIER_RECIPIENT") or (DEV_RECIPIENT if sandbox else None),
+        "CNAM_API_URL": _as_str(config, "CNAM_API_URL") or (sandbox_url + CNAM_SANDBOX_PATH if sandbox else None),
+        "CNAM_API_KEY": _as_str(config, "CNAM_API_KEY") or (DEV_CNAM_API_KEY if sandbox else None),
+    }
+    needed = {"c2s": ("API_PARTICULIER_URL", "API_PARTICULIER_RECIPIENT"), "cnam": ("CNAM_API_URL", "CNAM_API_KEY")}
+    missing = [key for source in sources for key in needed[source] if not values[key]]
+    if missing:
+        raise ConfigError(f"missing setting(s) for RIGHTS_SOURCES: {', '.join(missing)}")
+    if production and values["CNAM_API_KEY"] == DEV_CNAM_API_KEY and "cnam" in sources:
+        raise ConfigError("CNAM_API_KEY is the sandbox's development key; set the real one")
+    recipient = values["API_PARTICULIER_RECIPIENT"]
+    return ProviderSettings(
+        sources=sources,
+        deadline=deadline,
+        connect_timeout=_as_number(config, "PROVIDER_CONNECT_TIMEOUT", float, 0.1),
+        call_timeout=_as_number(config, "PROVIDER_CALL_TIMEOUT", float, 0.1),
+        api_particulier_url=_check_url("API_PARTICULIER_URL", values["API_PARTICULIER_URL"], production=production)
+        if values["API_PARTICULIER_URL"] else "",
+        recipient=validate_siret(recipient, "API_PARTICULIER_RECIPIENT") if recipient else "",
+        cnam_url=_check_url("CNAM_API_URL", values["CNAM_API_URL"], production=production)
+        if values["CNAM_API_URL"] else "",
+        cnam_api_key=values["CNAM_API_KEY"] or "",
+        cnam_exonerations=bool(_as_bool(config, "CNAM_EXONERATIONS")),
     )
 
 

@@ -16,6 +16,10 @@ PRODUCTION = {
     "FC_CLIENT_ID": "client",
     "FC_CLIENT_SECRET": "s" * 64,
     "SANDBOX": False,
+    "API_PARTICULIER_URL": "https://particulier.api.gouv.fr",
+    "API_PARTICULIER_RECIPIENT": 13002526500013,
+    "CNAM_API_URL": "https://partenaires.api.ameli.fr/v1/droits/beneficiaires",
+    "CNAM_API_KEY": "k" * 32,
 }
 
 
@@ -44,6 +48,14 @@ def test_safe_production_settings_load():
         ({"SESSION_IDLE_TIMEOUT": "soon"}, "SESSION_IDLE_TIMEOUT"),
         ({"SESSION_IDLE_TIMEOUT": True}, "SESSION_IDLE_TIMEOUT"),
         ({"SESSION_ABSOLUTE_LIFETIME": 120, "SESSION_IDLE_TIMEOUT": 600}, "ABSOLUTE"),
+        ({"API_PARTICULIER_URL": "http://particulier.api.gouv.fr"}, "API_PARTICULIER_URL must use https"),
+        ({"API_PARTICULIER_RECIPIENT": 13002526500014}, "API_PARTICULIER_RECIPIENT must be a valid"),
+        ({"API_PARTICULIER_RECIPIENT": None}, "API_PARTICULIER_RECIPIENT"),
+        ({"CNAM_API_KEY": None}, "CNAM_API_KEY"),
+        ({"CNAM_API_KEY": "sandbox-cnam-api-key"}, "development key"),
+        ({"RIGHTS_SOURCES": "c2s impots"}, "unknown source"),
+        ({"RIGHTS_DEADLINE": 55}, "far below"),
+        ({"FC_SCOPES": "openid given_name family_name email"}, "identité pivot"),
     ],
 )
 def test_unsafe_production_settings_are_refused(override, message):
@@ -70,11 +82,30 @@ def test_values_parsed_from_the_environment_are_coerced(monkeypatch, tmp_path):
     monkeypatch.setenv("FLASK_FC_ID_TOKEN_ALG", "rs256")
     monkeypatch.setenv("FLASK_SANDBOX", "true")
     monkeypatch.setenv("FLASK_FC_SCOPES", '["openid", "given_name", "openid"]')
+    monkeypatch.setenv("FLASK_RIGHTS_SOURCES", "[]")
+    monkeypatch.setenv("FLASK_API_PARTICULIER_RECIPIENT", "13002526500013")
     app = create_app_from_env(tmp_path)
     settings = app.extensions["settings"]
     assert settings.session.idle_timeout == 900
     assert settings.franceconnect.id_token_alg == "RS256"
     assert settings.franceconnect.scopes == ("openid", "given_name")
+    assert settings.providers.sources == ()
+    assert settings.providers.recipient == "13002526500013"  # arrived as an int
+
+
+def test_data_scopes_follow_the_chosen_sources():
+    providers = load_settings(PRODUCTION).providers
+    assert providers.scopes_for({"c2s", "cnam"}) == ("complementaire_sante_solidaire", "droits_assurance_maladie")
+    assert providers.scopes_for({"cnam"}) == ("droits_assurance_maladie",)
+    only_c2s = load_settings({**PRODUCTION, "RIGHTS_SOURCES": ["c2s"], "CNAM_API_KEY": None}).providers
+    assert only_c2s.scopes_for({"c2s", "cnam"}) == ("complementaire_sante_solidaire",)
+
+
+def test_sandbox_provides_provider_defaults_in_development():
+    providers = load_settings({**DEFAULTS, "ENVIRONMENT": "development"}).providers
+    assert providers.api_particulier_url == "http://127.0.0.1:5001"
+    assert providers.cnam_url == "http://127.0.0.1:5001/test/v1/droits/beneficiaires"
+    assert providers.recipient == "13002526500013" and providers.deadline == 10.0
 
 
 def test_production_without_configuration_refuses_to_start(monkeypatch, tmp_path):
