@@ -23,6 +23,7 @@ def base_config(**overrides) -> dict:
         "FC_CLIENT_ID": TEST_CLIENT_ID,
         "FC_CLIENT_SECRET": TEST_CLIENT_SECRET,
         "SANDBOX": False,
+        "RIGHTS_SOURCES": [],  # tests of rights retrieval turn sources on explicitly
     }
     config.update(overrides)
     return config

@@ -1,0 +1,69 @@
+"""Development launcher: the service and its sandbox, each on its own origin, in one process.
+
+`make run` calls `python -m app.devserver`. The service never imports the sandbox; this wiring module
+does, only in development, and registers the service's client in the sandbox so the whole flow works
+offline with no setup.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from urllib.parse import urlsplit
+
+from werkzeug.serving import make_server
+
+from app import ConfigError, create_app
+from app.config import Settings
+
+
+def sandbox_config(settings: Settings):
+    from app.sandbox import SandboxClient, SandboxConfig
+
+    fc = settings.franceconnect
+    client = SandboxClient(
+        client_id=fc.client_id,
+        client_secret=fc.client_secret,
+        redirect_uris=(fc.redirect_uri,),
+        post_logout_redirect_uris=(fc.post_logout_redirect_uri,),
+        id_token_alg=fc.id_token_alg,
+    )
+    return SandboxConfig(base_url=settings.sandbox_url, clients=(client,))
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        service = create_app()
+    except ConfigError as error:
+        print(f"Configuration refusée : {error}", file=sys.stderr)
+        return 2
+    settings: Settings = service.extensions["settings"]
+    if not settings.sandbox:
+        print("SANDBOX is off: run the service with a WSGI server (see README).", file=sys.stderr)
+        return 2
+
+    from app.sandbox import create_sandbox_app
+
+    sandbox = create_sandbox_app(sandbox_config(settings))
+    servers = []
+    for wsgi_app, url in ((sandbox, settings.sandbox_url), (service, settings.public_url)):
+        parts = urlsplit(url)
+        servers.append(make_server(parts.hostname, parts.port or 80, wsgi_app, threaded=True))
+    for server in servers[:-1]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"\n  Droits Connect : {settings.public_url}/\n  Bac à sable FranceConnect : {settings.sandbox_url}/\n"
+          "  (Ctrl+C pour arrêter)\n", flush=True)
+    try:
+        servers[-1].serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers[:-1]:
+            server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

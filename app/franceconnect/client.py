@@ -1,0 +1,273 @@
+"""FranceConnect v2 relying party (OIDC authorization code flow), free of Flask.
+
+The views create one FranceConnectClient per app (settings are passed in, never read from Flask) and call,
+in order: new_transaction → authorize_url → (callback) exchange_code → fetch_userinfo → logout_url.
+Failures are FranceConnectError subclasses with a loggable reason (app/franceconnect/errors.py).
+Protocol reference: shared/reference/franceconnect.md §2–§7; checks: shared/reference/security.md §3.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+
+from app.config import FranceConnectSettings
+from app.franceconnect import tokens, transport
+from app.franceconnect.discovery import ProviderMetadata, discovery_url, parse_metadata
+from app.franceconnect.errors import FranceConnectConfigError, FranceConnectProtocolError, FranceConnectUnavailable
+from app.franceconnect.jwks import JwksCache
+from app.model.identity import Identity, InvalidIdentity
+
+SUPPORTED_ALGS = ("ES256", "RS256")
+TRANSACTION_TTL = 600
+_CODE = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII; FC codes are 43-char base64url
+# Standard error codes (RFC 6749 §5.2, RFC 6750 §3.1); anything else is logged as "other" so that a hostile
+# or broken provider cannot write into our logs.
+_KNOWN_ERRORS = frozenset({
+    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+    "invalid_scope", "invalid_token", "insufficient_scope", "server_error", "temporarily_unavailable",
+})
+
+
+@dataclass(frozen=True)
+class AuthTransaction:
+    """One login attempt, kept in the server-side session between authorize and callback."""
+
+    state: str = field(repr=False)
+    nonce: str = field(repr=False)
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "nonce": self.nonce, "created_at": self.created_at}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AuthTransaction:
+        """Rebuild from the session; raises ValueError when the stored value is not a transaction."""
+        if not isinstance(data, dict):
+            raise ValueError("auth transaction is not a dict")
+        state, nonce, created_at = data.get("state"), data.get("nonce"), data.get("created_at")
+        if not (isinstance(state, str) and state and isinstance(nonce, str) and nonce):
+            raise ValueError("auth transaction lacks state or nonce")
+        if not isinstance(created_at, (int, float)) or isinstance(created_at, bool):
+            raise ValueError("auth transaction lacks created_at")
+        return cls(state=state, nonce=nonce, created_at=float(created_at))
+
+    def expired(self, now: float, ttl: int = TRANSACTION_TTL) -> bool:
+        return now - self.created_at > ttl
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """A successful code exchange whose ID token has been verified."""
+
+    access_token: str = field(repr=False)
+    id_token: str = field(repr=False)  # raw compact JWS, kept as the logout id_token_hint
+    claims: dict[str, Any] = field(repr=False)
+    scope: tuple[str, ...]  # as granted by the token response; () when FranceConnect did not say
+    sub: str = field(repr=False)
+
+
+class FranceConnectClient:
+    """Thread-safe: one instance per app; discovery and JWKS are cached in memory."""
+
+    def __init__(
+        self,
+        settings: FranceConnectSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if settings.id_token_alg not in SUPPORTED_ALGS:
+            raise FranceConnectConfigError("unsupported_id_token_alg")
+        if "openid" not in settings.scopes:
+            raise FranceConnectConfigError("scopes_without_openid")
+        levels = [tokens.ACR_LEVELS.get(value) for value in settings.acr_values.split()]
+        if not levels or None in levels:
+            raise FranceConnectConfigError("unknown_acr_values")
+        self._settings = settings
+        self._min_acr = min(level for level in levels if level is not None)
+        self._session = session or requests.Session()
+        if self._session.verify is False:
+            raise FranceConnectConfigError("tls_verification_disabled")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._metadata: ProviderMetadata | None = None
+        self._jwks = JwksCache(self._fetch_jwks, clock=clock, refresh_interval=settings.jwks_refresh_interval)
+
+    def metadata(self) -> ProviderMetadata:
+        """The provider's discovery document, fetched once, checked against our issuer and cached."""
+        with self._lock:
+            if self._metadata is None:
+                result = self._call("GET", discovery_url(self._settings.issuer), what="discovery",
+                                    headers={"Accept": "application/json"})
+                if result.status != 200:
+                    raise FranceConnectUnavailable("discovery_http_error", status_code=result.status)
+                self._metadata = parse_metadata(
+                    result.body, issuer=self._settings.issuer, id_token_alg=self._settings.id_token_alg
+                )
+            return self._metadata
+
+    def new_transaction(self) -> AuthTransaction:
+        # 32 random bytes → 43 characters: ≥ 128 bits, and above FranceConnect's 22-character nonce minimum.
+        return AuthTransaction(
+            state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), created_at=self._clock()
+        )
+
+    def authorize_url(self, tx: AuthTransaction, *, scopes: Sequence[str] | None = None) -> str:
+        """The /authorize URL (franceconnect.md §2). FC rejects unknown parameters, so nothing else is sent."""
+        if scopes is None:
+            chosen = self._settings.scopes
+        else:
+            chosen = tuple(dict.fromkeys(scopes))
+            if not set(chosen) <= set(self._settings.scopes):
+                raise ValueError("scopes must be a subset of the configured FranceConnect scopes")
+        if "openid" not in chosen:
+            raise ValueError("scopes must include openid")
+        return _with_query(self.metadata().authorization_endpoint, [
+            ("response_type", "code"),
+            ("client_id", self._settings.client_id),
+            ("redirect_uri", self._settings.redirect_uri),
+            ("scope", " ".join(chosen)),
+            ("acr_values", self._settings.acr_values),
+            ("state", tx.state),
+            ("nonce", tx.nonce),
+        ])
+
+    def exchange_code(self, code: str, tx: AuthTransaction) -> TokenResult:
+        """Redeem the callback's code (franceconnect.md §4) and verify the ID token (§5) against tx.nonce.
+
+        Never retried: the code is single-use and lives 30 s.
+        """
+        if tx.expired(self._clock()):
+            raise FranceConnectProtocolError("transaction_expired")
+        if not isinstance(code, str) or not _CODE.fullmatch(code):
+            raise FranceConnectProtocolError("callback_bad_code")
+        metadata = self.metadata()
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self._settings.redirect_uri,
+            # client_secret_post: FC v2 does not accept HTTP Basic (franceconnect.md §4).
+            "client_id": self._settings.client_id,
+            "client_secret": self._settings.client_secret,
+        }
+        result = self._call("POST", metadata.token_endpoint, what="token", data=form,
+                            headers={"Accept": "application/json"})
+        body = _token_response(result)
+        access_token, id_token = body["access_token"], body["id_token"]
+        claims = tokens.verify_jws(id_token, alg=self._settings.id_token_alg, jwks=self._jwks, what="id_token")
+        tokens.check_id_token(
+            claims,
+            issuer=self._settings.issuer,
+            client_id=self._settings.client_id,
+            nonce=tx.nonce,
+            min_acr=self._min_acr,
+            access_token=access_token,
+            alg=self._settings.id_token_alg,
+            now=self._clock(),
+            leeway=self._settings.clock_leeway,
+        )
+        scope = body.get("scope")
+        return TokenResult(
+            access_token=access_token,
+            id_token=id_token,
+            claims=claims,
+            scope=tuple(scope.split()) if isinstance(scope, str) else (),
+            sub=claims["sub"],
+        )
+
+    def fetch_userinfo(self, token: TokenResult) -> Identity:
+        """The signed userinfo (franceconnect.md §6), verified like the ID token and bound to its sub."""
+        metadata = self.metadata()
+        result = self._call("GET", metadata.userinfo_endpoint, what="userinfo",
+                            auth=transport.BearerAuth(token.access_token), headers={"Accept": "application/jwt"})
+        if result.status != 200:
+            raise _status_error(result, "userinfo")
+        # FC v2 signs its userinfo; accepting plain JSON would let anyone on the path rewrite the identity.
+        if result.media_type != "application/jwt":
+            raise FranceConnectProtocolError("userinfo_not_jwt")
+        try:
+            jwt = result.body.decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise FranceConnectProtocolError("userinfo_malformed") from None
+        claims = tokens.verify_jws(jwt, alg=self._settings.id_token_alg, jwks=self._jwks, what="userinfo")
+        tokens.check_userinfo(
+            claims,
+            issuer=self._settings.issuer,
+            client_id=self._settings.client_id,
+            sub=token.sub,
+            now=self._clock(),
+            leeway=self._settings.clock_leeway,
+        )
+        try:
+            return Identity.from_claims(claims)
+        except InvalidIdentity as exc:
+            raise FranceConnectProtocolError("userinfo_invalid_identity") from exc
+
+    def logout_url(self, id_token_hint: str, state: str) -> str:
+        """RP-initiated logout at FC's end_session endpoint (franceconnect.md §7); a browser redirect."""
+        return _with_query(self.metadata().end_session_endpoint, [
+            ("id_token_hint", id_token_hint),
+            ("state", state),
+            ("post_logout_redirect_uri", self._settings.post_logout_redirect_uri),
+        ])
+
+    def _fetch_jwks(self) -> bytes:
+        result = self._call("GET", self.metadata().jwks_uri, what="jwks", headers={"Accept": "application/json"})
+        if result.status != 200:
+            raise FranceConnectUnavailable("jwks_http_error", status_code=result.status)
+        return result.body
+
+    def _call(self, method: str, url: str, *, what: str, **kwargs: Any) -> transport.HttpResult:
+        return transport.call(self._session, method, url, what=what, timeout=self._settings.http_timeout, **kwargs)
+
+
+def _with_query(endpoint: str, params: list[tuple[str, str]]) -> str:
+    separator = "&" if urlsplit(endpoint).query else "?"
+    return endpoint + separator + urlencode(params, quote_via=quote)
+
+
+def _status_error(result: transport.HttpResult, what: str) -> Exception:
+    if result.is_server_error:
+        return FranceConnectUnavailable(f"{what}_server_error", status_code=result.status)
+    if not 400 <= result.status < 500:
+        return FranceConnectProtocolError(f"{what}_unexpected_status", status_code=result.status)
+    code = "other"
+    try:
+        body = json.loads(result.body)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"] in _KNOWN_ERRORS:
+        code = body["error"]  # error_description is free text from the provider: never logged
+    return FranceConnectProtocolError(f"{what}_error_{code}", status_code=result.status)
+
+
+def _token_response(result: transport.HttpResult) -> dict[str, Any]:
+    """RFC 6749 §5.1: 200, a JSON object with a bearer access_token, plus OIDC's id_token."""
+    if result.status != 200:
+        raise _status_error(result, "token")
+    if result.media_type != "application/json":
+        raise FranceConnectProtocolError("token_response_not_json")
+    try:
+        body = json.loads(result.body)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        raise FranceConnectProtocolError("token_response_not_json") from None
+    if not isinstance(body, dict):
+        raise FranceConnectProtocolError("token_response_not_object")
+    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
+        raise FranceConnectProtocolError("token_missing_access_token")
+    if not isinstance(body.get("id_token"), str) or not body["id_token"]:
+        raise FranceConnectProtocolError("token_missing_id_token")
+    token_type = body.get("token_type")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":  # RFC 6749 §5.1: case-insensitive
+        raise FranceConnectProtocolError("token_bad_token_type")
+    return body

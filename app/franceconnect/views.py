@@ -1,0 +1,207 @@
+"""FranceConnect sign-in views: login (POST), callback, logout, logout callback, error page.
+
+Kept thin: the protocol lives in `client.py`; here we bind state and nonce to the browser's session,
+turn typed failures into French pages, and log a reason code (never a token or a claim value).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+import time
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+
+from app import extensions
+from app.config import Settings
+from app.franceconnect.client import AuthTransaction, FranceConnectClient
+from app.franceconnect.errors import (
+    FranceConnectConfigError,
+    FranceConnectError,
+    FranceConnectProtocolError,
+    FranceConnectUnavailable,
+)
+from app.model.identity import Identity
+from app.web import is_correlation_id
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+PENDING = "fc_pending"  # state -> AuthTransaction dict, for attempts started in this browser
+IDENTITY = "identity"
+ID_TOKEN = "fc_id_token"
+LOGOUT_STATE = "fc_logout_state"
+MAX_PENDING = 4  # a few tabs at once, not an unbounded list
+TRANSACTION_TTL = 600
+
+_STATE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+_CODE = re.compile(r"^[A-Za-z0-9_.~-]{10,256}$")
+
+# Callback `error` values FranceConnect documents; the user caused the first, FranceConnect the next two,
+# and the rest mean our integration is broken (shared/reference/franceconnect.md §3).
+_ERROR_MOTIFS = {
+    "access_denied": "annule",
+    "server_error": "indisponible",
+    "temporarily_unavailable": "indisponible",
+    "invalid_scope": "configuration",
+    "invalid_request": "configuration",
+    "invalid_acr": "configuration",
+    "unsupported_response_type": "configuration",
+}
+MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions["franceconnect"] = FranceConnectClient(settings.franceconnect)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _signed_in() -> dict:
+        return {"signed_in": IDENTITY in session}
+
+
+def _client() -> FranceConnectClient:
+    return current_app.extensions["franceconnect"]
+
+
+def _fail(motif: str, reason: str, *, level: int = logging.WARNING):
+    """End a failed attempt: no session left, a reason in the log, a French page at a clean URL."""
+    log.log(level, "franceconnect login failed motif=%s reason=%s", motif, reason)
+    session.clear()
+    response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id), 303)
+    return _no_leak(response)
+
+
+def _no_leak(response):
+    # The callback URL carries a code and a state: keep them out of Referer headers and caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _single(name: str) -> str | None:
+    """A query parameter given at most once; duplicates are an attack or a bug, never a choice to make."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        return "\x00"  # matches no pattern, so the caller rejects it
+    return values[0] if values else None
+
+
+@bp.post("/login")
+def login():
+    client = _client()
+    try:
+        tx = client.new_transaction()
+        url = client.authorize_url(tx)
+    except FranceConnectConfigError as error:
+        return _fail("configuration", error.reason, level=logging.ERROR)
+    except FranceConnectError as error:
+        return _fail("indisponible", error.reason)
+    now = time.time()
+    pending = {
+        state: data
+        for state, data in (session.get(PENDING) or {}).items()
+        if not AuthTransaction.from_dict(data).expired(now, TRANSACTION_TTL)
+    }
+    for stale in sorted(pending, key=lambda s: pending[s]["created_at"])[: max(0, len(pending) - MAX_PENDING + 1)]:
+        del pending[stale]
+    pending[tx.state] = tx.to_dict()
+    session[PENDING] = pending
+    extensions.touch_session()
+    log.info("franceconnect login started")
+    return redirect(url, 303)
+
+
+@bp.get("/callback")
+def callback():
+    state = _single("state")
+    pending = dict(session.get(PENDING) or {})
+    # Popping makes each state single-use, whatever happens next.
+    tx_data = pending.pop(state, None) if state and _STATE.match(state) else None
+    if PENDING in session:
+        session[PENDING] = pending
+
+    error = _single("error")
+    if error is not None:
+        known = error in _ERROR_MOTIFS
+        motif = _ERROR_MOTIFS.get(error, "configuration")
+        level = logging.INFO if error == "access_denied" else logging.WARNING if motif == "indisponible" else logging.ERROR
+        description = (request.args.get("error_description") or "")[:200]
+        log.log(level, "franceconnect returned an error error=%s state_known=%s description=%r",
+                error if known else "unknown", tx_data is not None, description)
+        return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level)
+
+    if tx_data is None:
+        reason = "state_missing" if state is None else "state_unknown_or_used"
+        return _fail("expire", reason)
+    tx = AuthTransaction.from_dict(tx_data)
+    if tx.expired(time.time(), TRANSACTION_TTL):
+        return _fail("expire", "state_expired")
+    code = _single("code")
+    if not code or not _CODE.match(code):
+        return _fail("echec", "code_missing_or_malformed")
+
+    client = _client()
+    try:
+        token = client.exchange_code(code, tx)
+        identity = client.fetch_userinfo(token)
+    except FranceConnectUnavailable as error:
+        return _fail("indisponible", error.reason)
+    except FranceConnectConfigError as error:
+        return _fail("configuration", error.reason, level=logging.ERROR)
+    except FranceConnectProtocolError as error:
+        return _fail("echec", error.reason, level=logging.ERROR)
+
+    extensions.start_authenticated_session(current_app)
+    session[IDENTITY] = identity.to_dict()
+    session[ID_TOKEN] = token.id_token
+    log.info("franceconnect login succeeded")
+    return _no_leak(redirect(url_for("pages.signed_in"), 303))
+
+
+@bp.get("/erreur")
+def error():
+    motif = request.args.get("motif")
+    if motif not in MOTIFS:
+        motif = "echec"
+    ref = request.args.get("ref")
+    return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None), 400
+
+
+@bp.post("/logout")
+def logout():
+    id_token = session.get(ID_TOKEN)
+    session.clear()
+    if not id_token:
+        return redirect(url_for("pages.index"), 303)
+    state = secrets.token_urlsafe(32)
+    session[LOGOUT_STATE] = state
+    extensions.touch_session()
+    current_app.session_interface.regenerate(session)
+    try:
+        url = _client().logout_url(id_token, state)
+    except FranceConnectError as error:
+        # Our session is gone already; FranceConnect's will expire on its own (30 min idle).
+        log.warning("franceconnect logout url unavailable reason=%s", error.reason)
+        return redirect(url_for("auth.logout_callback"), 303)
+    log.info("logout: local session destroyed, redirecting to franceconnect")
+    return redirect(url, 303)
+
+
+@bp.get("/logout/callback")
+def logout_callback():
+    expected = session.pop(LOGOUT_STATE, None)
+    state = _single("state")
+    if state is None:
+        log.info("logout callback without state")
+    elif not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+        log.warning("logout callback with an unknown state")
+    session.clear()
+    return render_template("auth/logged_out.html")
+
+
+def current_identity() -> Identity | None:
+    data = session.get(IDENTITY)
+    return Identity.from_dict(data) if data else None
