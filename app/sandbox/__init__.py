@@ -4,9 +4,12 @@ It runs as its own WSGI app on its own port; the service only knows it as an iss
 (`{base_url}/api/v2`). What it mimics, and how, is in shared/reference/franceconnect.md §13.
 It imports nothing from the service's rooms except `app.model`, and the service never imports it.
 
+The same app serves stand-ins of the two data providers at their production paths (`app.sandbox.providers`):
+API Particulier's C2S status and the CNAM API droits, with per-identity test data and fault scenarios.
+
 State lives in `app.extensions["fc_sandbox"]` (a `SandboxState`): keys (with `rotate()`), `jwks_outage`,
-`latency` (seconds, from the config, changeable at run time), `clock`, `identities`, and `introspect()` for
-the data-provider stand-ins.
+`latency` (seconds, from the config, changeable at run time), `clock`, `identities`, `introspect()` for
+the data-provider stand-ins, and their faults (`set_fault()`, `clear_faults()`, `provider_slow_seconds`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from flask import Flask, request
 
 from app.sandbox import franceconnect, home, interaction
 from app.sandbox.config import SandboxClient, SandboxConfig, SandboxDataProvider, check_config
+from app.sandbox.providers import admin, api_particulier, cnam
 from app.sandbox.state import SSO_IDLE_TIMEOUT, SandboxState
 
 __all__ = ["SandboxClient", "SandboxConfig", "SandboxDataProvider", "SandboxState", "create_sandbox_app"]
@@ -52,4 +56,7 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(franceconnect.bp)
     app.register_blueprint(interaction.bp)
+    app.register_blueprint(api_particulier.bp)
+    app.register_blueprint(cnam.bp)
+    app.register_blueprint(admin.bp)
     return app

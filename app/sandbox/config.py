@@ -8,7 +8,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from stdnum.fr import siret
+
 SUPPORTED_ID_TOKEN_ALGS = ("ES256", "RS256")
+DEFAULT_CNAM_API_KEY = "sandbox-cnam-api-key"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,12 @@ class SandboxConfig:
     # Signs the sandbox's own SSO cookie. Random per process: restarting the sandbox logs everyone out.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     latency: float = 0.0  # seconds slept at the start of every sandbox endpoint (benchmarks)
+    # Data-provider stand-ins (app.sandbox.providers).
+    cnam_api_key: str = field(default=DEFAULT_CNAM_API_KEY, repr=False)  # the X-API-Key the CNAM stand-in wants
+    api_particulier_recipients: tuple[str, ...] | None = None  # SIRETs accepted as recipient; None = any valid one
+    api_particulier_rate_limit: int = 1200  # calls per minute and token: 20/s (A.10)
+    provider_slow_seconds: float = 15.0  # the "slow" fault: longer than the service's deadline
+    provider_oversized_bytes: int = 5 * 1024 * 1024  # the "oversized" fault's body
 
     @property
     def issuer(self) -> str:
@@ -51,8 +60,15 @@ def check_config(config: SandboxConfig) -> None:
     """Refuse a configuration the sandbox could not honour, with a message naming the culprit."""
     if not config.base_url.startswith(("http://", "https://")):
         raise ValueError(f"base_url must be an absolute http(s) URL, got {config.base_url!r}")
-    if config.latency < 0:
-        raise ValueError("latency must not be negative")
+    if config.latency < 0 or config.provider_slow_seconds < 0:
+        raise ValueError("latency and provider_slow_seconds must not be negative")
+    if config.api_particulier_rate_limit < 1 or config.provider_oversized_bytes < 16:
+        raise ValueError("api_particulier_rate_limit must be positive and provider_oversized_bytes at least 16")
+    if not config.cnam_api_key:
+        raise ValueError("cnam_api_key is empty")
+    for recipient in config.api_particulier_recipients or ():
+        if not siret.is_valid(recipient):
+            raise ValueError(f"api_particulier_recipients: {recipient!r} is not a valid SIRET")
     ids = [c.client_id for c in config.clients] + [p.client_id for p in config.data_providers]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

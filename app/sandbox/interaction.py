@@ -5,6 +5,9 @@ interaction is bound to the browser that first opens it, through the sandbox ses
 (`fc_sandbox_session`), whose random token also protects every form against CSRF. /authorize itself
 never touches the cookie: a cross-site POST does not carry a SameSite=Lax cookie, and writing one there
 would wipe the user's SSO session.
+
+The chooser also lets the tester pick a data-provider fault for the coming access token: form field
+`provider_fault`, one value per provider such as `c2s:502` or `cnam:contrats_504` (`app.sandbox.providers.faults`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from app.sandbox import authorize, responses, scopes
 from app.sandbox.config import SandboxClient
 from app.sandbox.keys import InvalidSignature
+from app.sandbox.providers import faults as provider_faults
 from app.sandbox.state import SSO_IDLE_TIMEOUT, Interaction, SandboxState
 
 bp = Blueprint("fc_interaction", __name__, url_prefix="/api/v2")
@@ -88,6 +92,7 @@ def chooser(uid: str):
     return render_template(
         "sandbox/chooser.html", interaction=interaction, client=st.client(interaction.client_id),
         identities=st.identities, sso_identity=sso_identity, faults=FAULTS, csrf_token=_csrf_token(),
+        provider_fault_options=provider_faults.chooser_options(),
     )
 
 
@@ -102,11 +107,15 @@ def login(uid: str):
         identity, auth_time = st.identity(request.form.get("login", "")), st.now()
     if identity is None:
         raise InteractionError("unknown test identity")
+    try:
+        chosen_faults = provider_faults.parse_choice(request.form.getlist("provider_fault"))
+    except ValueError as exc:
+        raise InteractionError(str(exc)) from None
     if identity.email is None and "email" in interaction.scopes:
         # FC shows its page Y600006, then sends the user back with server_error (franceconnect.md §3).
         st.end_interaction(uid)
         return _back_with_error(interaction, "server_error", TECHNICAL_ERROR)
-    st.update_interaction(uid, login=identity.login, auth_time=auth_time)
+    st.update_interaction(uid, login=identity.login, auth_time=auth_time, provider_faults=chosen_faults)
     session["sso"] = {"login": identity.login, "auth_time": auth_time, "last_seen": st.now()}
     session.permanent = True
     return redirect(url_for(".consent", uid=uid), code=303)
@@ -129,6 +138,7 @@ def consent(uid: str):
     return render_template(
         "sandbox/consent.html", interaction=interaction, client=st.client(interaction.client_id),
         identity=identity, shown=shown, data_scopes=data_scopes, csrf_token=session["csrf"],
+        provider_faults=provider_faults.describe(interaction.provider_faults),
     )
 
 

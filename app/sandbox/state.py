@@ -2,7 +2,8 @@
 
 Lifetimes are FC v2's (franceconnect.md §1, §4): code 30 s, access token 60 s, ID token 60 s, web
 session 30 min without activity. Time comes from `SandboxState.clock`, which tests replace to expire
-codes and tokens without sleeping.
+codes and tokens without sleeping. The fault a tester picks for the data providers at sign-in
+(`provider_faults`, e.g. `("c2s:502",)`) travels with the interaction, the grant and the access token.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from app.sandbox import identities, scopes
 from app.sandbox.config import SandboxClient, SandboxConfig, SandboxDataProvider
 from app.sandbox.keys import KeyStore
+from app.sandbox.providers import STAND_IN_SCOPES
+from app.sandbox.providers.faults import FaultBook, FaultRule
+from app.sandbox.providers.ratelimit import RateCounter
 
 CODE_TTL = 30
 ACCESS_TOKEN_TTL = 60
@@ -45,6 +49,7 @@ class Interaction:
     browser: str | None = None  # the CSRF token of the browser session that first opened it
     login: str | None = None  # the identity chosen
     auth_time: int | None = None
+    provider_faults: tuple[str, ...] = ()  # "provider:scenario" chosen with the identity
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Grant:
     auth_time: int
     amr_requested: bool
     expires_at: float
+    provider_faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class AccessToken:
     scopes: tuple[str, ...]
     iat: int
     exp: int
+    provider_faults: tuple[str, ...] = ()
 
 
 def random_token() -> str:
@@ -93,6 +100,9 @@ class SandboxState:
         self.clock: Callable[[], float] = time.time
         self.jwks_outage = False  # True: /jwks answers 503, to test clients' JWKS failures
         self.latency = config.latency  # slept before every endpoint but static files; benchmarks may change it
+        self.provider_faults = FaultBook()  # per-request faults of the data-provider stand-ins
+        self.provider_slow_seconds = config.provider_slow_seconds  # the "slow" fault; tests shorten it
+        self.c2s_rate = RateCounter(config.api_particulier_rate_limit)
         self._clients = {c.client_id: c for c in config.clients}
         self._data_providers = {p.client_id: p for p in config.data_providers}
         self._lock = threading.Lock()
@@ -115,7 +125,7 @@ class SandboxState:
 
     def known_scopes(self) -> tuple[str, ...]:
         data_scopes = (s for p in self.config.data_providers for s in p.scopes)
-        return tuple(dict.fromkeys([*scopes.SCOPE_CLAIMS, *data_scopes]))
+        return tuple(dict.fromkeys([*scopes.SCOPE_CLAIMS, *STAND_IN_SCOPES, *data_scopes]))
 
     def allowed_scopes(self, client: SandboxClient) -> frozenset[str]:
         return frozenset(self.known_scopes() if client.allowed_scopes is None else client.allowed_scopes)
@@ -153,6 +163,7 @@ class SandboxState:
             client_id=interaction.client_id, redirect_uri=interaction.redirect_uri, nonce=interaction.nonce,
             login=interaction.login, scopes=interaction.scopes, auth_time=interaction.auth_time,
             amr_requested=interaction.amr_requested, expires_at=self.clock() + CODE_TTL,
+            provider_faults=interaction.provider_faults,
         )
         code = random_token()
         with self._lock:
@@ -178,7 +189,7 @@ class SandboxState:
         now = self.now()
         token = AccessToken(
             value=random_token(), jti=random_token(), client_id=grant.client_id, login=grant.login,
-            scopes=grant.scopes, iat=now, exp=now + ACCESS_TOKEN_TTL,
+            scopes=grant.scopes, iat=now, exp=now + ACCESS_TOKEN_TTL, provider_faults=grant.provider_faults,
         )
         with self._lock:
             self._purge()
@@ -194,6 +205,18 @@ class SandboxState:
     def revoke(self, value: str) -> None:
         with self._lock:
             self._tokens.pop(value, None)
+
+    # Data-provider faults for every caller (app.sandbox.providers.faults)
+
+    def set_fault(
+        self, provider: str, scenario: str, *, path: str | None = None, times: int | None = None
+    ) -> FaultRule:
+        """Make the `provider` stand-in ("c2s" or "cnam") answer `scenario` on `path` (None: every path), for the
+        next `times` calls (None: until cleared). ValueError on an unknown provider, scenario or bad argument."""
+        return self.provider_faults.add(provider, scenario, path=path, times=times)
+
+    def clear_faults(self, provider: str | None = None) -> None:
+        self.provider_faults.clear(provider)
 
     def introspect(self, access_token: str, data_provider_id: str | None = None) -> dict | None:
         """What FC's checktoken knows of a live access token; None when unknown or expired.

@@ -83,10 +83,16 @@ def open_chooser(client, **params) -> tuple[str, str]:
     return interaction_url, csrf_of(page.text)
 
 
-def sign_in(client, login: str = "test", **params) -> dict[str, str]:
-    """A whole login, up to the FS callback; returns the callback's query (code, state, iss)."""
+def sign_in(client, login: str = "test", *, provider_fault: str | list[str] | None = None, **params) -> dict[str, str]:
+    """A whole login, up to the FS callback; returns the callback's query (code, state, iss).
+
+    `provider_fault` is the chooser's data-provider fault field, e.g. "c2s:502" (a list for both providers).
+    """
     interaction_url, csrf = open_chooser(client, **params)
-    response = client.post(f"{interaction_url}/login", data={"login": login, "csrf_token": csrf})
+    form = {"login": login, "csrf_token": csrf}
+    if provider_fault is not None:
+        form["provider_fault"] = provider_fault
+    response = client.post(f"{interaction_url}/login", data=form)
     assert response.status_code == 303 and response.location.endswith("/consent"), response.text
     assert client.get(response.location).status_code == 200
     response = client.post(f"{interaction_url}/consent", data={"csrf_token": csrf})
