@@ -45,9 +45,16 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     web.init_app(app, settings)
     extensions.init_app(app, settings)
 
+    from app.connectors.retrieval import RightsRetriever
     from app.franceconnect import views as franceconnect_views
+    from app.journeys import signin
     from app.pages import views as pages
 
-    franceconnect_views.init_app(app, settings)
+    retriever = RightsRetriever(settings.providers)
+    app.extensions["rights_retriever"] = retriever
+    franceconnect_views.init_app(
+        app, settings,
+        sign_in_hook=signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations),
+    )
     app.register_blueprint(pages.bp)
     return app

@@ -9,6 +9,7 @@ import secrets
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, Response, abort, g, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
@@ -108,6 +109,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         }
 
     app.add_template_filter(date_fr)
+    app.add_template_filter(datetime_fr)
+    app.add_template_filter(nir_fr)
 
     @app.get("/assets/dsfr/<name>")
     def dsfr_asset(name: str):
@@ -147,6 +150,29 @@ def date_fr(value) -> str:
     except ValueError:
         return str(value)
     return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def datetime_fr(value) -> str:
+    """le 22 novembre 2026 à 14 h 05 (Paris time), from an aware datetime or an ISO string."""
+    try:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment = moment.astimezone(ZoneInfo("Europe/Paris"))
+    except ZoneInfoNotFoundError:  # a machine without tzdata still shows a correct, if UTC, time
+        moment = moment.astimezone(dt.UTC)
+    return f"le {date_fr(moment.date())} à {moment.hour} h {moment.minute:02d}"
+
+
+def nir_fr(value) -> str:
+    """1 62 08 75 107 042 57: the grouping printed on a carte Vitale."""
+    text = str(value or "")
+    if len(text) != 15:
+        return text
+    return " ".join((text[0], text[1:3], text[3:5], text[5:7], text[7:10], text[10:13], text[13:15]))
 
 
 def is_correlation_id(value: str | None) -> bool:

@@ -80,7 +80,7 @@ class Browser:
         parser.feed(self.page.text)
         return parser.forms
 
-    def submit(self, button_text: str, *, follow: bool = True, extra: dict | None = None) -> requests.Response:
+    def submit(self, button_text: str, *, follow: bool = True, extra=None) -> requests.Response:
         """Click the submit button whose text (or value) contains `button_text`."""
         for form in self.forms():
             for name, value, text in form.buttons:
@@ -88,7 +88,7 @@ class Browser:
                     data = list(form.fields)
                     if name:
                         data.append((name, value or ""))
-                    data.extend((extra or {}).items())
+                    data.extend(extra.items() if isinstance(extra, dict) else (extra or []))
                     url = urljoin(self.page.url, form.action or self.page.url)
                     if form.method == "post":
                         return self._go("POST", url, data, follow)

@@ -10,11 +10,8 @@ path template, status, duration and attempt, never a header, query or body. Thre
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,15 +22,20 @@ from typing import Any
 import requests
 import urllib3
 
+from app.connectors.breaker import CircuitBreaker, Clock
+from app.connectors.payload import bearer, decode_json, header_value, parse_date, parse_retry_after
+
+# The breaker and the payload helpers live in their own modules; they stay importable from here.
+__all__ = [
+    "CircuitBreaker", "Clock", "Deadline", "HttpResponse", "OutboundError", "OutboundHttp", "OutboundInvalidResponse",
+    "OutboundRateLimited", "OutboundUnavailable", "RetryPolicy", "bearer", "decode_json", "header_value",
+    "parse_date", "parse_retry_after",
+]
+
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 _CHUNK_BYTES = 16 * 1024
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 §2.1 bearer token syntax
-_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
-_DELAY_SECONDS = re.compile(r"[0-9]{1,10}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class OutboundError(Exception):
@@ -92,47 +94,6 @@ class RetryPolicy:
     backoff_cap: float = 2.0
 
 
-class CircuitBreaker:
-    """closed → open after `threshold` consecutive failures → after `cooldown` s half-open: one probe goes through;
-    its success closes the circuit, its failure opens it again. Callers report 5xx/timeouts/connection errors
-    as failures and any other answer (4xx included) as a success: the provider is up."""
-
-    def __init__(self, threshold: int = 5, cooldown: float = 30.0, clock: Clock = time.monotonic) -> None:
-        self._threshold, self._cooldown, self._clock = threshold, cooldown, clock
-        self._lock = threading.Lock()
-        self._failures, self._opened_at, self._probing = 0, None, False
-
-    @property
-    def state(self) -> str:
-        with self._lock:
-            return self._state()
-
-    def _state(self) -> str:
-        if self._opened_at is None:
-            return "closed"
-        return "open" if self._clock() - self._opened_at < self._cooldown else "half_open"
-
-    def allow(self) -> bool:
-        with self._lock:
-            state = self._state()
-            if state == "closed":
-                return True
-            if state == "open" or self._probing:
-                return False
-            self._probing = True
-            return True
-
-    def record(self, success: bool) -> None:
-        with self._lock:
-            self._probing = False
-            if success:
-                self._failures, self._opened_at = 0, None
-                return
-            self._failures += 1
-            if self._opened_at is not None or self._failures >= self._threshold:
-                self._opened_at = self._clock()
-
-
 class OutboundHttp:
     """GET calls to one provider under a deadline, with retries, breaker, size cap and safe logging."""
 
@@ -142,9 +103,10 @@ class OutboundHttp:
         breaker_threshold: int = 5, breaker_cooldown: float = 30.0,
         default_rate_limit_wait: float = 1.0, max_rate_limit_wait: float = 3600.0,
         clock: Clock = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-        rng: Callable[[], float] = random.random,
+        rng: Callable[[], float] = random.random, pool_size: int = 10,
     ) -> None:
-        """`default_rate_limit_wait`: how long a 429 without Retry-After blocks calls; `max_rate_limit_wait`: cap."""
+        """`default_rate_limit_wait`: how long a 429 without Retry-After blocks calls; `max_rate_limit_wait`: cap.
+        `pool_size`: connections kept open for reuse, at least the number of threads calling at once."""
         self.base_url, self.provider = base_url.rstrip("/"), provider
         self._connect_timeout, self._call_timeout, self._max_bytes = connect_timeout, call_timeout, max_bytes
         self._retry, self._rate_wait = retry, (default_rate_limit_wait, max_rate_limit_wait)
@@ -159,6 +121,8 @@ class OutboundHttp:
         # The session is shared by every user's calls: a cookie set for one must never go out with another's.
         self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.session.headers.update({"Accept": "application/json", "Accept-Encoding": "identity"})
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, requests.adapters.HTTPAdapter(pool_maxsize=pool_size))
 
     def close(self) -> None:
         self.session.close()
@@ -306,54 +270,3 @@ def _socket_of(reply: requests.Response) -> Any:
         # response's file object; SocketIO keeps it in `_sock`, the only way to it.
         sock = getattr(getattr(getattr(reply.raw._fp, "fp", None), "raw", None), "_sock", None)
     return sock if hasattr(sock, "settimeout") else None
-
-
-def parse_retry_after(value: str | None, *, now: dt.datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date, RFC 9110 §10.2.3); None if unusable."""
-    value = (value or "").strip()
-    if _DELAY_SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" means "UTC, source unknown" (RFC 5322)
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def bearer(token: str) -> str:
-    """The Authorization value for a token; ValueError (without the token) if it is not RFC 6750 syntax."""
-    if not isinstance(token, str) or not _B64TOKEN.fullmatch(token):
-        raise ValueError("access token is not a valid bearer token")
-    return f"Bearer {token}"
-
-
-def header_value(value: str, name: str) -> str:
-    """A credential checked for header use: visible ASCII only, so no CR/LF can split the request."""
-    if not isinstance(value, str) or not _VISIBLE_ASCII.fullmatch(value):
-        raise ValueError(f"{name} is not a valid header value")
-    return value
-
-
-def decode_json(response: HttpResponse, *, lenient: bool = False) -> Any:
-    """The JSON body; ValueError if it is not JSON. `lenient` also takes no, `*/*` or generic content types."""
-    ctype = response.content_type
-    is_json = ctype == "application/json" or (ctype.startswith("application/") and ctype.endswith("+json"))
-    if not is_json and not (lenient and ctype in ("", "*/*", "application/octet-stream", "text/plain")):
-        raise ValueError("content type is not JSON")
-    try:
-        return json.loads(response.body, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError("NaN and Infinity are not JSON")
-
-
-def parse_date(value: str) -> dt.date:
-    """A strict YYYY-MM-DD date; ValueError otherwise."""
-    if not _ISO_DATE.fullmatch(value):
-        raise ValueError("not a YYYY-MM-DD date")
-    return dt.date.fromisoformat(value)

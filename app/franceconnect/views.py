@@ -11,12 +11,13 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
 
 from app import extensions
 from app.config import Settings
-from app.franceconnect.client import AuthTransaction, FranceConnectClient
+from app.franceconnect.client import AuthTransaction, FranceConnectClient, TokenResult
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
@@ -37,6 +38,20 @@ MAX_PENDING = 4  # a few tabs at once, not an unbounded list
 TRANSACTION_TTL = 600
 
 _STATE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+# Where to go after sign-in: a path of this service only (no scheme, host, query or "//"), so the
+# parameter cannot become an open redirect.
+_NEXT = re.compile(r"^/(?!/)[A-Za-z0-9/_-]{0,200}$")
+DEFAULT_NEXT = "/mon-espace"
+
+# What the callback does once the ID token is verified: fetch the identity (and, when wired by the
+# factory, the rights, concurrently) and return it with extra values for the session. The default
+# only fetches userinfo, so this room needs nothing from the connectors.
+SignInHook = Callable[[FranceConnectClient, TokenResult, dict], tuple[Identity, dict]]
+
+
+def fetch_identity_only(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
+    return client.fetch_userinfo(token), {}
+
 _CODE = re.compile(r"^[A-Za-z0-9_.~-]{10,256}$")
 
 # Callback `error` values FranceConnect documents; the user caused the first, FranceConnect the next two,
@@ -53,8 +68,9 @@ _ERROR_MOTIFS = {
 MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch_identity_only) -> None:
     app.extensions["franceconnect"] = FranceConnectClient(settings.franceconnect)
+    app.extensions["franceconnect_sign_in_hook"] = sign_in_hook
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -89,12 +105,28 @@ def _single(name: str) -> str | None:
     return values[0] if values else None
 
 
+def _requested_sources(settings: Settings) -> list[str]:
+    """The data sources the person agreed to; without a choice on the page, all the deployment uses."""
+    if request.form.get("sources_chosen") != "1":
+        return list(settings.providers.sources)
+    chosen = set(request.form.getlist("sources"))
+    return [source for source in settings.providers.sources if source in chosen]
+
+
 @bp.post("/login")
 def login():
     client = _client()
+    settings: Settings = current_app.extensions["settings"]
+    sources = _requested_sources(settings)
+    next_path = request.form.get("next") or DEFAULT_NEXT
+    if not _NEXT.match(next_path):
+        log.warning("login refused an unsafe next parameter")
+        next_path = DEFAULT_NEXT
+    # Only the scopes whose data will be used: the identity, plus one per chosen source.
+    scopes = settings.providers.sign_in_scopes(settings.franceconnect.scopes, sources)
     try:
         tx = client.new_transaction()
-        url = client.authorize_url(tx)
+        url = client.authorize_url(tx, scopes=scopes)
     except FranceConnectConfigError as error:
         return _fail("configuration", error.reason, level=logging.ERROR)
     except FranceConnectError as error:
@@ -107,7 +139,7 @@ def login():
     }
     for stale in sorted(pending, key=lambda s: pending[s]["created_at"])[: max(0, len(pending) - MAX_PENDING + 1)]:
         del pending[stale]
-    pending[tx.state] = tx.to_dict()
+    pending[tx.state] = {**tx.to_dict(), "sources": sources, "next": next_path}
     session[PENDING] = pending
     extensions.touch_session()
     log.info("franceconnect login started")
@@ -144,9 +176,11 @@ def callback():
         return _fail("echec", "code_missing_or_malformed")
 
     client = _client()
+    hook: SignInHook = current_app.extensions["franceconnect_sign_in_hook"]
+    context = {"sources": list(tx_data.get("sources") or []), "next": tx_data.get("next") or DEFAULT_NEXT}
     try:
         token = client.exchange_code(code, tx)
-        identity = client.fetch_userinfo(token)
+        identity, extra = hook(client, token, context)
     except FranceConnectUnavailable as error:
         return _fail("indisponible", error.reason)
     except FranceConnectConfigError as error:
@@ -155,10 +189,12 @@ def callback():
         return _fail("echec", error.reason, level=logging.ERROR)
 
     extensions.start_authenticated_session(current_app)
+    session.update(extra)
     session[IDENTITY] = identity.to_dict()
     session[ID_TOKEN] = token.id_token
     log.info("franceconnect login succeeded")
-    return _no_leak(redirect(url_for("pages.signed_in"), 303))
+    next_path = context["next"] if _NEXT.match(context["next"]) else DEFAULT_NEXT
+    return _no_leak(redirect(next_path, 303))
 
 
 @bp.get("/erreur")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, session, url_for
 
 from app.franceconnect.views import current_identity
+from app.journeys.signin import RIGHTS, rights_from_session
 
 bp = Blueprint("pages", __name__)
 
@@ -19,7 +20,7 @@ def signed_in():
     identity = current_identity()
     if identity is None:
         return redirect(url_for("pages.index"), 303)
-    return render_template("pages/signed_in.html", identity=identity)
+    return render_template("pages/signed_in.html", identity=identity, rights=rights_from_session(session.get(RIGHTS)))
 
 
 @bp.get("/accessibilite")

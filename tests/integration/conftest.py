@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -16,11 +17,18 @@ from tests.sandbox.server import run_wsgi_factory
 
 
 class Deferred:
-    """A WSGI app filled in after its server is bound, so two servers can know each other's URL."""
+    """A WSGI app filled in after its server is bound, so two servers can know each other's URL.
+
+    It also counts the requests it serves by path, so tests can assert what the service called.
+    """
 
     app = None
 
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+
     def __call__(self, environ, start_response):
+        self.hits[environ.get("PATH_INFO", "")] += 1
         return self.app(environ, start_response)
 
 
@@ -30,6 +38,7 @@ class Stack:
     sandbox_url: str
     service: object
     sandbox: object
+    sandbox_hits: Counter
 
     @property
     def fc(self):
@@ -48,12 +57,12 @@ def make_stack(tmp_path):
             sandbox_url, sandbox_slot = stack.enter_context(run_wsgi_factory(lambda url: Deferred()))
             config = base_config(
                 PUBLIC_URL=service_url, SANDBOX=True, SANDBOX_URL=sandbox_url,
-                FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None,
+                FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None, RIGHTS_SOURCES="c2s cnam",
             )
             config.update(overrides)
             service_slot.app = create_app(config, instance_path=str(tmp_path / f"instance-{len(stack._exit_callbacks)}"))
             sandbox_slot.app = create_sandbox_app(sandbox_config(service_slot.app.extensions["settings"]))
-            return Stack(service_url, sandbox_url, service_slot.app, sandbox_slot.app)
+            return Stack(service_url, sandbox_url, service_slot.app, sandbox_slot.app, sandbox_slot.hits)
 
         yield factory
 

@@ -1,0 +1,353 @@
+"""The concurrent retrieval of a person's rights right after a FranceConnect sign-in (data-providers.md B.4, A.8).
+
+`RightsRetriever.retrieve` starts everything at once: the userinfo fetch (in the caller's thread), the C2S call and
+CNAM `/me` ∥ `/me/beneficiaires`. A beneficiary's sections (`/caisse`, `/contrats`, `/medecin-traitant`,
+`/exonerations`) start as soon as their NIR is known: the insured's when `/me` answers, the others' when both lists
+are in. No pool worker ever waits on another task: a finishing task submits the next ones, and only the caller's
+thread waits. All calls share one `Deadline`; at the deadline the retrieval returns what it has, and calls still
+running are abandoned (their results ignored): they end by themselves, since each call is bounded by that deadline.
+Expected outcomes become `SourceResult` values; only a failing userinfo (or a caller's bug) raises.
+Logs: one summary line per retrieval, never a token, NIR, name or right.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import logging
+import threading
+import time
+import typing
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from app.connectors import api_particulier, cnam
+from app.connectors import http as outbound
+from app.model import rights
+
+if TYPE_CHECKING:  # settings are passed in; connectors do not read configuration
+    from app.config import ProviderSettings
+
+logger = logging.getLogger(__name__)
+
+Source = Literal["c2s", "cnam"]
+Status = Literal["ok", "not_found", "unavailable", "refused"]
+SOURCES: tuple[str, ...] = typing.get_args(Source)
+STATUSES: tuple[str, ...] = typing.get_args(Status)
+T = TypeVar("T")
+
+# (outcome class, status, word of the reason code), first match wins.
+_C2S_OUTCOMES: tuple[tuple[type[Exception], str, str], ...] = (
+    (api_particulier.ApiParticulierNotFound, "not_found", "not_found"),
+    (api_particulier.ApiParticulierTokenRefused, "refused", "token_refused"),
+    (api_particulier.ApiParticulierForbidden, "refused", "forbidden"),
+    (api_particulier.ApiParticulierUnprocessable, "unavailable", "unprocessable"),  # 422: not_found, see below
+    (api_particulier.ApiParticulierRateLimited, "unavailable", "rate_limited"),
+    (api_particulier.ApiParticulierConflict, "unavailable", "conflict"),
+    (api_particulier.ApiParticulierUnavailable, "unavailable", "unavailable"),
+    (api_particulier.ApiParticulierInvalidResponse, "unavailable", "invalid_response"),
+)
+_CNAM_OUTCOMES: tuple[tuple[type[Exception], str, str], ...] = (
+    (cnam.CnamNotFound, "not_found", "not_found"),  # outside the régime général (MSA, MGEN…)
+    (cnam.CnamRefused, "refused", "refused"),
+    (cnam.CnamRateLimited, "unavailable", "rate_limited"),
+    (cnam.CnamUnavailable, "unavailable", "unavailable"),
+    (cnam.CnamInvalidResponse, "unavailable", "invalid_response"),
+)
+# Per-beneficiary section → (Beneficiary field, value when answered 404/empty, value when failed).
+# A failed exonerations list stays None: () would claim "asked, and none".
+_SECTIONS: dict[str, tuple[str, Any, Any]] = {
+    "caisse": ("caisse", None, None), "contrats": ("contracts", (), ()),
+    "medecin_traitant": ("medecin_traitant", None, None), "exonerations": ("exonerations", (), None),
+}
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one data source gave for this person. Health data in `data`: never store beyond the session, never log."""
+
+    source: Source
+    status: Status
+    reason: str  # short English code for logs, e.g. "c2s_not_found_37003", "cnam_timeout"; never personal data
+    data: rights.C2SStatus | rights.CnamRights | None = field(default=None, repr=False)
+    retrieved_at: str = ""  # ISO 8601 UTC time of the answer
+    partial: bool = False  # CNAM only: the person's rights came, but some beneficiaries or sections are missing
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES or self.status not in STATUSES:
+            raise ValueError("source or status outside its vocabulary")
+        expected = (rights.C2SStatus if self.source == "c2s" else rights.CnamRights) if self.status == "ok" else None
+        if not isinstance(self.data, expected or type(None)):
+            raise ValueError("data must be set exactly when the status is ok, with the source's type")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (msgpack-safe) for the server-side session."""
+        return {"source": self.source, "status": self.status, "reason": self.reason,
+                "data": None if self.data is None else self.data.to_dict(), "retrieved_at": self.retrieved_at,
+                "partial": self.partial}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SourceResult:
+        try:
+            data_type = {"c2s": rights.C2SStatus, "cnam": rights.CnamRights}[d["source"]]
+            data = None if d.get("data") is None else data_type.from_dict(d["data"])
+            reason, retrieved_at, partial = d["reason"], d.get("retrieved_at", ""), d.get("partial", False)
+            if not (isinstance(reason, str) and isinstance(retrieved_at, str) and isinstance(partial, bool)):
+                raise TypeError("reason, retrieved_at or partial has the wrong type")
+            return cls(d["source"], d["status"], reason, data, retrieved_at, partial)
+        except (KeyError, TypeError, ValueError) as exc:
+            # The message names a type, never a value.
+            raise rights.InvalidSessionValue(f"cannot rebuild SourceResult: {type(exc).__name__}") from None
+
+
+@dataclass(frozen=True)
+class Retrieval(Generic[T]):
+    """The outcome of one sign-in's retrieval."""
+
+    identity: T = field(repr=False)  # whatever the userinfo callable returned
+    results: dict[str, SourceResult]  # one per requested source
+    elapsed: float  # seconds, for logs and benchmarks
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    value: Any = field(repr=False)
+    error: Exception | None = field(repr=False)
+    at: float  # on the retriever's clock
+    retrieved_at: str
+
+
+_Outcomes = dict[tuple[str, ...], _Outcome]  # key: ("c2s",), ("me",), ("beneficiaires",) or (nir, section)
+
+
+class _Run:
+    """The state of one retrieval, shared by its tasks; the mutable fields are guarded by `changed`."""
+
+    def __init__(self, access_token: str, deadline: outbound.Deadline, sections: tuple[str, ...]) -> None:
+        self.access_token, self.deadline, self.sections = access_token, deadline, sections
+        self.changed = threading.Condition(threading.Lock())
+        self.outcomes: _Outcomes = {}
+        self.outstanding = 0  # tasks submitted and not finished
+        self.futures: list[Future[None]] = []
+        self.nirs: set[str] = set()  # NIRs whose sections were started: each once
+        self.abandoned = False  # past the deadline, or userinfo failed: later outcomes are ignored
+
+
+class RightsRetriever:
+    """Fetches C2S and CNAM rights concurrently under one deadline. Thread-safe: one instance serves every request."""
+
+    def __init__(self, settings: ProviderSettings, *, max_workers: int = 32,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        """One `OutboundHttp` (breaker, 429 block, connection pool) and one thread pool per enabled provider, shared
+        across requests: a stalled provider can fill its own pool, never the other's. `max_workers` is per provider."""
+        self._settings, self._clock = settings, clock
+        timeouts: dict[str, Any] = dict(connect_timeout=settings.connect_timeout, call_timeout=settings.call_timeout,
+                                        clock=clock, sleep=sleep, pool_size=max_workers)
+        urls = {"c2s": (settings.api_particulier_url, "api_particulier"), "cnam": (settings.cnam_url, "cnam")}
+        self._http = {s: outbound.OutboundHttp(urls[s][0], provider=urls[s][1], **timeouts)
+                      for s in SOURCES if s in settings.sources}
+        self._pools = {s: ThreadPoolExecutor(max_workers, thread_name_prefix=f"rights-{s}") for s in self._http}
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        for http in self._http.values():
+            http.close()
+
+    def retrieve(self, *, access_token: str, sources: Collection[str], userinfo: Callable[[], T],
+                 include_medecin_traitant: bool = True, include_exonerations: bool = False) -> Retrieval[T]:
+        """The identity from `userinfo()` and one `SourceResult` per requested source, by the deadline.
+
+        `userinfo` runs in the caller's thread (so a Flask context stays usable) while the providers are called;
+        whatever it raises is re-raised at once. A requested source this deployment does not enable is not called
+        and gets `unavailable` / `<source>_disabled`. Exemptions are fetched only when asked for here *and* allowed
+        by `settings.cnam_exonerations` (healthcare establishments only, B.1).
+        """
+        if unknown := set(sources) - set(SOURCES):
+            raise ValueError(f"unknown source(s): {', '.join(sorted(unknown))}")
+        started = self._clock()
+        sections = ("caisse", "contrats") + ("medecin_traitant",) * include_medecin_traitant + (
+            "exonerations",) * (include_exonerations and self._settings.cnam_exonerations)
+        run = _Run(access_token, outbound.Deadline.after(self._settings.deadline, self._clock), sections)
+        with run.changed:
+            if "c2s" in sources and "c2s" in self._http:
+                self._submit(run, "c2s", ("c2s",), functools.partial(
+                    api_particulier.fetch_c2s_status, self._http["c2s"], access_token=access_token,
+                    recipient=self._settings.recipient, deadline=run.deadline))
+            if "cnam" in sources and "cnam" in self._http:
+                ask = dict(access_token=access_token, api_key=self._settings.cnam_api_key, deadline=run.deadline)
+                self._submit(run, "cnam", ("me",), functools.partial(cnam.fetch_me, self._http["cnam"], **ask))
+                self._submit(run, "cnam", ("beneficiaires",),
+                             functools.partial(cnam.fetch_beneficiaires, self._http["cnam"], **ask))
+        try:
+            identity = userinfo()
+        except BaseException:
+            self._abandon(run)
+            raise
+        with run.changed:
+            while run.outstanding and (left := run.deadline.remaining()) > 0:
+                run.changed.wait(left)
+        outcomes = self._abandon(run)
+        results, ms = {}, {}
+        for source in (s for s in SOURCES if s in sources):
+            results[source] = self._result(source, outcomes, sections)
+            done = [o.at for key, o in outcomes.items() if _source_of(key) == source]
+            ms[source] = round(((max(done) if done else self._clock()) - started) * 1000)
+        elapsed = self._clock() - started
+        self._log_summary(results, ms, elapsed)
+        return Retrieval(identity, results, elapsed)
+
+    # ---- tasks: each records its outcome and starts what it unblocks; none waits on another
+
+    def _submit(self, run: _Run, source: str, key: tuple[str, ...], call: Callable[[], Any]) -> None:
+        """Start `call` in the source's pool; `run.changed` is held by the caller."""
+        run.outstanding += 1
+        run.futures.append(self._pools[source].submit(self._task, run, key, call))
+
+    def _task(self, run: _Run, key: tuple[str, ...], call: Callable[[], Any]) -> None:
+        value, error = None, None
+        if not run.abandoned:  # a stale read only costs one call that the deadline bounds anyway
+            try:
+                value = call()
+            except Exception as exc:  # a value; a bug becomes "<source>_internal_error" in _result
+                error = exc
+        outcome = _Outcome(value, error, self._clock(), _now())
+        with run.changed:
+            if run.abandoned:
+                return
+            run.outcomes[key] = outcome
+            if key in (("me",), ("beneficiaires",)):
+                self._start_sections(run)
+            run.outstanding -= 1
+            run.changed.notify_all()
+
+    def _start_sections(self, run: _Run) -> None:
+        """Start the sections of each NIR that /me or /me/beneficiaires returned, once /me succeeded. Only these NIRs
+        go out in the `nir` header."""
+        me, listed = run.outcomes.get(("me",)), run.outcomes.get(("beneficiaires",))
+        if me is None or me.error is not None:
+            return
+        people = (me.value, *(listed.value if listed is not None and listed.error is None else ()))
+        for nir in (p.nir for p in people if p.nir is not None and p.nir not in run.nirs):
+            run.nirs.add(nir)
+            for section in run.sections:
+                call = functools.partial(getattr(cnam, f"fetch_{section}"), self._http["cnam"], nir=nir,
+                                         access_token=run.access_token, api_key=self._settings.cnam_api_key,
+                                         deadline=run.deadline)
+                try:
+                    self._submit(run, "cnam", (nir, section), call)
+                except RuntimeError:  # the retriever was closed meanwhile: the app is stopping
+                    run.outstanding -= 1
+                    run.outcomes[(nir, section)] = _Outcome(None, cnam.CnamUnavailable("closed"), self._clock(), "")
+
+    def _abandon(self, run: _Run) -> _Outcomes:
+        """Stop listening: later outcomes are ignored and tasks not yet started never run. Returns the outcomes."""
+        with run.changed:
+            run.abandoned = True
+            outcomes, futures = dict(run.outcomes), list(run.futures)
+        for future in futures:
+            future.cancel()
+        return outcomes
+
+    # ---- outcomes → results
+
+    def _result(self, source: Any, outcomes: _Outcomes, sections: tuple[str, ...]) -> SourceResult:
+        if source not in self._http:
+            return SourceResult(source, "unavailable", f"{source}_disabled")
+        try:
+            return _c2s_result(outcomes) if source == "c2s" else _cnam_result(outcomes, sections)
+        except Exception as exc:
+            # A bug must not become a 500 for the person. Its type only: a message may hold personal data.
+            logger.error("rights retrieval internal_error source=%s exception=%s", source, type(exc).__name__)
+            return SourceResult(source, "unavailable", f"{source}_internal_error", retrieved_at=_now())
+
+    def _log_summary(self, results: dict[str, SourceResult], ms: dict[str, int], elapsed: float) -> None:
+        calm = all(r.status in ("ok", "not_found") for r in results.values())
+        logger.log(logging.INFO if calm else logging.WARNING, "rights retrieval elapsed_ms=%d %s",
+                   round(elapsed * 1000),
+                   " ".join(f"{s}={r.status} {s}_reason={r.reason} {s}_ms={ms[s]}" for s, r in results.items()))
+
+
+def _c2s_result(outcomes: _Outcomes) -> SourceResult:
+    outcome = outcomes.get(("c2s",))
+    if outcome is None:
+        return SourceResult("c2s", "unavailable", "c2s_deadline", retrieved_at=_now())
+    if outcome.error is None:
+        return SourceResult("c2s", "ok", "c2s_ok", outcome.value, outcome.retrieved_at)
+    status, reason = _failure("c2s", outcome.error, _C2S_OUTCOMES)
+    if isinstance(outcome.error, api_particulier.ApiParticulierUnprocessable) and outcome.error.status_code == 422:
+        status = "not_found"  # A.8 00366: SNGI could not identify the person; other 4xx are our configuration
+    return SourceResult("c2s", status, reason, retrieved_at=outcome.retrieved_at)
+
+
+def _cnam_result(outcomes: _Outcomes, sections: tuple[str, ...]) -> SourceResult:
+    me = outcomes.get(("me",))
+    if me is None:
+        return SourceResult("cnam", "unavailable", "cnam_deadline", retrieved_at=_now())
+    if me.error is not None:
+        status, reason = _failure("cnam", me.error, _CNAM_OUTCOMES)
+        return SourceResult("cnam", status, reason, retrieved_at=me.retrieved_at)
+    missing: list[str] = []  # why the result is partial
+    listed = outcomes.get(("beneficiaires",))
+    if listed is None or listed.error is not None:
+        _raise_if_bug(listed.error if listed else None, cnam.CnamError)
+        missing.append("beneficiaires")
+    people, seen = [me.value], {me.value.nir}
+    for person in (listed.value if listed is not None and listed.error is None else ()):
+        if person.nir is None or person.nir not in seen:  # the insured is usually listed too
+            people.append(person)
+            seen.add(person.nir)
+    for i, person in enumerate(people):
+        if person.nir is None:
+            missing.append("details")  # no NIR to ask about
+            continue
+        values = {}
+        for section in sections:
+            attr, absent, failed = _SECTIONS[section]
+            outcome = outcomes.get((person.nir, section))
+            if outcome is None:
+                values[attr] = failed
+                missing.append("deadline")
+            elif outcome.error is None:
+                values[attr] = outcome.value
+            elif isinstance(outcome.error, cnam.CnamNotFound):
+                values[attr] = absent
+            else:
+                _raise_if_bug(outcome.error, cnam.CnamError)
+                values[attr] = failed
+                missing.append("details")
+        people[i] = dataclasses.replace(person, **values)
+    reason = "cnam_partial_" + "_".join(dict.fromkeys(missing)) if missing else "cnam_ok"
+    at = max(o.retrieved_at for key, o in outcomes.items() if _source_of(key) == "cnam")
+    return SourceResult("cnam", "ok", reason, rights.CnamRights(insured=people[0], beneficiaries=tuple(people[1:])),
+                        at, partial=bool(missing))
+
+
+def _source_of(key: tuple[str, ...]) -> str:
+    return "c2s" if key == ("c2s",) else "cnam"
+
+
+def _failure(source: str, error: Exception, table: tuple[tuple[type[Exception], str, str], ...]) -> tuple[str, str]:
+    """(status, reason code) of an expected failure; a bug (any other exception) is re-raised."""
+    for kind, status, word in table:
+        if isinstance(error, kind):
+            cause = error.__cause__
+            if isinstance(cause, outbound.OutboundError):
+                return status, f"{source}_{cause.reason}"  # timeout, deadline_passed, circuit_open…
+            detail = getattr(error, "error_code", None) or getattr(error, "status_code", None)
+            if word == "not_found" and detail == 200:
+                detail = "empty"  # CNAM: a 200 with an empty or null body
+            return status, "_".join(str(part) for part in (source, word, detail) if part)
+    raise error
+
+
+def _raise_if_bug(error: Exception | None, expected: type[Exception]) -> None:
+    if error is not None and not isinstance(error, expected):
+        raise error
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

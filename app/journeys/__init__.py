@@ -1,0 +1,1 @@
+"""Journeys: what the person came for — information and choice, sign-in, rights, forms, dossier."""
