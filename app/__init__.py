@@ -45,6 +45,15 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     web.init_app(app, settings)
     extensions.init_app(app, settings)
 
+    from app.dossiers import cli as dossiers_cli
+
+    dossier_settings = app_config.load_dossier_settings(
+        app.config, production=settings.is_production, instance_path=app.instance_path
+    )
+    app.extensions["dossier_settings"] = dossier_settings
+    # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
+    dossiers_cli.init_app(app, dossier_settings, upgrade_schema=not settings.is_production)
+
     from app.connectors.retrieval import RightsRetriever
     from app.franceconnect import views as franceconnect_views
     from app.journeys import signin

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import types
 from collections.abc import Callable, Mapping
@@ -24,6 +25,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from stdnum.fr import siret
+
+from app.model.dossier import is_organisation
+from app.model.organisation import JOURNEY_OF_KIND, Organisation
 
 from app.model.dossier import JOURNEYS
 
@@ -135,6 +139,14 @@ class ProviderSettings:
         return tuple(s for s in all_scopes if s not in data_scopes) + self.scopes_for(sources)
 
 
+SANDBOX_ORGANISATIONS = {
+    "chu-demo": {"name": "Centre hospitalier de Démonstration", "kind": "hopital",
+                 "contact": "admissions@chu-demo.example", "dpo": "dpo@chu-demo.example"},
+    "mutuelle-demo": {"name": "Mutuelle de Démonstration", "kind": "mutuelle",
+                      "contact": "adhesion@mutuelle-demo.example", "dpo": "dpo@mutuelle-demo.example"},
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -144,6 +156,7 @@ class Settings:
     franceconnect: FranceConnectSettings
     session: SessionSettings
     providers: ProviderSettings
+    organisations: dict = field(default_factory=dict)  # id -> Organisation
     trusted_proxies: int = 0
 
     @property
@@ -291,6 +304,7 @@ def load_settings(config: dict) -> Settings:
         jwks_refresh_interval=_as_number(config, "FC_JWKS_REFRESH_INTERVAL", int, 0),
     )
     return Settings(
+        organisations=_load_organisations(config, sandbox=sandbox),
         providers=providers,
         environment=environment,
         public_url=public_url,
@@ -338,6 +352,34 @@ def _load_providers(config: dict, *, production: bool, sandbox: bool, sandbox_ur
         cnam_api_key=values["CNAM_API_KEY"] or "",
         cnam_exonerations=bool(_as_bool(config, "CNAM_EXONERATIONS")),
     )
+
+
+def _load_organisations(config: dict, *, sandbox: bool) -> dict[str, Organisation]:
+    raw = config.get("ORGANISATIONS")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigError("ORGANISATIONS must be a JSON object") from None
+    if raw is None:
+        raw = SANDBOX_ORGANISATIONS if sandbox else {}
+    if not isinstance(raw, dict):
+        raise ConfigError("ORGANISATIONS must be an object mapping identifiers to organisations")
+    organisations = {}
+    for org_id, entry in raw.items():
+        if not isinstance(org_id, str) or not is_organisation(org_id) or not re.fullmatch(r"[a-z0-9-]{1,40}", org_id):
+            raise ConfigError(f"ORGANISATIONS: identifier {org_id!r} must be 1-40 lowercase letters, digits or dashes")
+        if not isinstance(entry, dict):
+            raise ConfigError(f"ORGANISATIONS[{org_id}] must be an object")
+        name, kind, contact = entry.get("name"), entry.get("kind"), entry.get("contact")
+        if not (isinstance(name, str) and name.strip()) or not (isinstance(contact, str) and contact.strip()):
+            raise ConfigError(f"ORGANISATIONS[{org_id}] needs a name and a contact")
+        if kind not in JOURNEY_OF_KIND:
+            raise ConfigError(f"ORGANISATIONS[{org_id}].kind must be one of {', '.join(JOURNEY_OF_KIND)}")
+        dpo = entry.get("dpo") or ""
+        organisations[org_id] = Organisation(id=org_id, name=name.strip(), kind=kind, contact=contact.strip(),
+                                             dpo=str(dpo).strip())
+    return organisations
 
 
 def development_secret_key(instance_path: str) -> str:
@@ -392,6 +434,8 @@ def load_dossier_settings(config: Mapping, *, production: bool, instance_path: s
             raise ConfigError(f"DOSSIER_ENCRYPTION_KEYS is missing: set one or more Fernet keys ({FERNET_HINT})")
         keys = _fernet_keys({"DOSSIER_ENCRYPTION_KEYS": _instance_secret(
             instance_path, DEV_DOSSIER_KEYS_FILE, lambda: Fernet.generate_key().decode())})
+        if not keys:
+            raise ConfigError(f"{Path(instance_path) / DEV_DOSSIER_KEYS_FILE} is empty: delete it to generate a key")
 
     pseudonym_key = _as_str(config, "AUDIT_PSEUDONYM_KEY")
     if not pseudonym_key:

@@ -129,3 +129,22 @@ def test_siret_accepts_ints_and_spaces(value):
 def test_siret_refuses_bad_checksums_and_types(value):
     with pytest.raises(ConfigError, match="RECIPIENT"):
         validate_siret(value, "RECIPIENT")
+
+
+def test_sandbox_brings_demo_organisations():
+    organisations = load_settings({**DEFAULTS, "ENVIRONMENT": "development"}).organisations
+    assert organisations["chu-demo"].journey == "preadmission"
+    assert organisations["mutuelle-demo"].journey == "adhesion"
+
+
+def test_organisations_from_json_are_validated():
+    settings = load_settings({**PRODUCTION, "ORGANISATIONS": '{"chu-x": {"name": "CHU X", "kind": "hopital", '
+                                                              '"contact": "dpo@chu-x.fr"}}'})
+    assert list(settings.organisations) == ["chu-x"]
+    assert load_settings(PRODUCTION).organisations == {}
+    for bad in ('{"CHU X": {"name": "a", "kind": "hopital", "contact": "c"}}',
+                '{"chu-x": {"name": "a", "kind": "clinique", "contact": "c"}}',
+                '{"chu-x": {"name": "", "kind": "hopital", "contact": "c"}}',
+                "[1, 2]", "{not json"):
+        with pytest.raises(ConfigError, match="ORGANISATIONS"):
+            load_settings({**PRODUCTION, "ORGANISATIONS": bad})

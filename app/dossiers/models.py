@@ -1,0 +1,98 @@
+"""Tables of the dossiers room, portable between SQLite and PostgreSQL.
+
+Only what routes and purges a dossier is stored in clear; everything personal is inside `content`, a Fernet
+token. Every schema change needs an Alembic revision (`flask db revision --autogenerate -m "..."`); autogenerate
+does not see CHECK constraints, so changing a vocabulary below needs a hand-written one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import CheckConstraint, DateTime, Dialect, Index, Integer, LargeBinary, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.model.dossier import AUDIT_EVENTS, JOURNEYS, STATUSES
+
+# Explicit constraint names, identical on both databases, so that migrations can name what they alter.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on both databases (SQLite keeps no offset: it stores naive UTC, read back aware)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the dossiers room only stores aware UTC datetimes")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Dossier(Base):
+    """One submitted form. `content` is the Fernet token of the canonical JSON of the form's values."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        CheckConstraint(_one_of("journey", JOURNEYS), name="journey"),
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        # What the organisations' pull API will ask: "my dossiers not delivered yet".
+        Index("ix_dossiers_organisation_status", "organisation", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    reference: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    journey: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEvent(Base):
+    """What happened, when, to which pseudonymous subject: never a name, a NIR, a token or free text."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (CheckConstraint(_one_of("event", AUDIT_EVENTS), name="event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(32))
+    journey: Mapped[str | None] = mapped_column(String(16))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))  # HMAC-SHA256 of the FranceConnect sub, hex
+    detail: Mapped[str] = mapped_column(String(64), default="")
+    # Not a foreign key: the trail outlives the dossiers it speaks of.
+    dossier_reference: Mapped[str | None] = mapped_column(String(16), index=True)
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,221 @@
+"""The dossier store: idempotent submission, decryption on read, delivery, retention purge and rekey.
+
+Plain arguments in, `model` values out, no Flask. Each call runs in its own short transaction, so one store is
+shared by every thread and request. Logs carry references and counts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.dossiers import audit as audit_trail
+from app.dossiers import crypto
+from app.dossiers.errors import DossierDecryptionError, DossierNotFound, InvalidDossier
+from app.dossiers.models import Dossier, utcnow
+from app.model.dossier import (
+    JOURNEYS,
+    PurgeReport,
+    StoredDossier,
+    SubmittedDossier,
+    is_organisation,
+    is_reference,
+    new_reference,
+)
+
+log = logging.getLogger(__name__)
+
+# The journeys generate this key (e.g. a UUID per review page); the charset keeps personal data out of it.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+REFERENCE_ATTEMPTS = 5  # 40 random bits each: a second collision in a row means something else is wrong
+PURGE_BATCH = 500
+
+
+class DossierStore:
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: crypto.DossierCipher,
+        *,
+        audit: audit_trail.AuditTrail,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self._cipher = cipher
+        self._audit = audit
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"<DossierStore {self.engine.dialect.name}>"
+
+    def submit(
+        self,
+        *,
+        idempotency_key: str,
+        organisation: str,
+        journey: str,
+        content: dict[str, Any],
+        retention_days: int,
+        sub: str | None = None,
+    ) -> SubmittedDossier:
+        """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
+
+        The same key again returns the first dossier with created=False, even when two requests race: the unique
+        index decides and the loser re-reads the winner. A repeat that differs (content, organisation or journey)
+        still gets the first dossier, with a warning naming its reference: the key stands for one submission of one
+        form, and the citizen already holds that dossier's receipt.
+        """
+        _check_submission(idempotency_key, organisation, journey, retention_days)
+        ciphertext = self._cipher.encrypt(content)  # refuses non-JSON content before anything is stored
+        existing = self._find(idempotency_key)
+        if existing is not None:
+            return self._repeat(existing, organisation, journey, content)
+
+        now = self._clock()
+        for _ in range(REFERENCE_ATTEMPTS):
+            reference = new_reference()
+            try:
+                with Session(self.engine) as session, session.begin():
+                    session.add(Dossier(
+                        reference=reference,
+                        organisation=organisation,
+                        journey=journey,
+                        status="submitted",
+                        idempotency_key=idempotency_key,
+                        created_at=now,
+                        purge_after=now + dt.timedelta(days=retention_days),
+                        content=ciphertext,
+                    ))
+                    # Same transaction: a dossier never exists without its audit event, nor the reverse.
+                    session.add(self._audit.event("dossier_submitted", journey=journey, organisation=organisation,
+                                                  sub=sub, dossier_reference=reference, at=now))
+            except IntegrityError:
+                existing = self._find(idempotency_key)
+                if existing is not None:
+                    return self._repeat(existing, organisation, journey, content)
+                log.warning("dossier reference collision, drawing another one")
+                continue
+            log.info("dossier %s submitted (%s, %s)", reference, journey, organisation)
+            return SubmittedDossier(reference=reference, created=True, created_at=now)
+        raise RuntimeError(f"no free dossier reference after {REFERENCE_ATTEMPTS} attempts")
+
+    def get(self, reference: str) -> StoredDossier:
+        """The decrypted dossier; DossierNotFound, or DossierDecryptionError when no configured key opens it."""
+        row = self._find_reference(reference)
+        return StoredDossier(
+            reference=row.reference,
+            organisation=row.organisation,
+            journey=row.journey,
+            status=row.status,
+            created_at=row.created_at,
+            delivered_at=row.delivered_at,
+            content=self._cipher.decrypt(row.content),
+        )
+
+    def mark_delivered(self, reference: str) -> bool:
+        """Mark a dossier delivered to its organisation; False when it already was (a repeated pull)."""
+        now = self._clock()
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(Dossier)
+                .where(Dossier.reference == reference, Dossier.status == "submitted")
+                .values(status="delivered", delivered_at=now)
+                .returning(Dossier.journey, Dossier.organisation)
+            ).one_or_none()
+            if result is None:
+                self._find_reference(reference)  # DossierNotFound when it does not exist at all
+                return False
+            session.add(self._audit.event("dossier_delivered", journey=result.journey,
+                                          organisation=result.organisation, dossier_reference=reference, at=now))
+        log.info("dossier %s delivered", reference)
+        return True
+
+    def purge(self, now: dt.datetime | None = None) -> PurgeReport:
+        """Delete the dossiers and audit events whose purge_after ≤ now; one `dossier_purged` event per dossier."""
+        now = now or self._clock()
+        with Session(self.engine) as session, session.begin():
+            audit_events = audit_trail.delete_due(session, now)
+        dossiers = undelivered = 0
+        while True:
+            with Session(self.engine) as session, session.begin():
+                due = session.scalars(
+                    select(Dossier.id).where(Dossier.purge_after <= now).order_by(Dossier.purge_after)
+                    .limit(PURGE_BATCH)
+                ).all()
+                if not due:
+                    break
+                # RETURNING: a concurrent purge may have taken some rows; record only what this one deleted.
+                purged = session.execute(
+                    delete(Dossier).where(Dossier.id.in_(due))
+                    .returning(Dossier.reference, Dossier.journey, Dossier.organisation, Dossier.status),
+                    execution_options={"synchronize_session": False},
+                ).all()
+                for row in purged:
+                    session.add(self._audit.event(
+                        "dossier_purged", journey=row.journey, organisation=row.organisation,
+                        detail="delivered" if row.status == "delivered" else "undelivered",
+                        dossier_reference=row.reference,
+                    ))
+                dossiers += len(purged)
+                undelivered += sum(row.status != "delivered" for row in purged)
+        if undelivered:
+            log.warning("purged %d dossier(s) their organisation never pulled", undelivered)
+        log.info("purged %d dossier(s) and %d audit event(s)", dossiers, audit_events)
+        return PurgeReport(dossiers=dossiers, audit_events=audit_events)
+
+    def rekey(self) -> int:
+        """Re-encrypt every dossier with the first key; return how many."""
+        with Session(self.engine) as session:
+            count = crypto.rekey(session, self._cipher)
+        log.info("re-encrypted %d dossier(s) with the first key", count)
+        return count
+
+    def _find(self, idempotency_key: str) -> Dossier | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(Dossier).where(Dossier.idempotency_key == idempotency_key))
+
+    def _find_reference(self, reference: str) -> Dossier:
+        row = None
+        if is_reference(reference):
+            with Session(self.engine) as session:
+                row = session.scalar(select(Dossier).where(Dossier.reference == reference))
+        if row is None:
+            raise DossierNotFound("no dossier has this reference")
+        return row
+
+    def _repeat(self, existing: Dossier, organisation: str, journey: str, content: dict[str, Any]) -> SubmittedDossier:
+        same: bool | None
+        try:
+            first = crypto.canonical_json(self._cipher.decrypt(existing.content))
+        except DossierDecryptionError:
+            same = None
+        else:
+            same = (existing.organisation, existing.journey, first) == (organisation, journey,
+                                                                         crypto.canonical_json(content))
+        if same is False:
+            log.warning("dossier %s: idempotency key reused with a different submission; kept the first one",
+                        existing.reference)
+        elif same is None:
+            log.warning("dossier %s: idempotency key reused; the first submission cannot be decrypted to compare",
+                        existing.reference)
+        else:
+            log.info("dossier %s: repeated submission", existing.reference)
+        return SubmittedDossier(reference=existing.reference, created=False, created_at=existing.created_at)
+
+
+def _check_submission(idempotency_key: str, organisation: str, journey: str, retention_days: int) -> None:
+    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
+        raise InvalidDossier("idempotency_key must be 8 to 128 characters among A-Z a-z 0-9 _ . : -")
+    if not is_organisation(organisation):
+        raise InvalidDossier("organisation must be a registry identifier (letters, digits, _ . : -)")
+    if journey not in JOURNEYS:
+        raise InvalidDossier(f"journey must be one of {', '.join(JOURNEYS)}")
+    if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
+        raise InvalidDossier("retention_days must be a positive number of days")
