@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "API_PARTICULIER_RECIPIENT": None,
     "CNAM_API_URL": None,
     "CNAM_API_KEY": None,
-    "CNAM_EXONERATIONS": False,
+    "CNAM_EXONERATIONS": True,  # only ever fetched for healthcare establishments (journeys.signin)
     # Dossiers (load_dossier_settings). None = development values kept in the instance folder; required in
     # production. The database defaults to SQLite at instance/droits-connect.sqlite3.
     "SQLALCHEMY_DATABASE_URI": None,

@@ -19,15 +19,21 @@ log = logging.getLogger(__name__)
 RIGHTS = "rights"  # session key: source -> SourceResult dict
 
 
+# Exonérations and the médecin traitant may only go to healthcare establishments (data-providers.md
+# B.1): a mutuelle's journey never fetches them, whatever the person's browser sends.
+MUTUELLE_PREFIX = "/adhesion/"
+
+
 def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool):
     def complete_sign_in(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
         sources = list(context.get("sources") or [])
+        for_mutuelle = str(context.get("next", "")).startswith(MUTUELLE_PREFIX)
         retrieval = retriever.retrieve(
             access_token=token.access_token,
             sources=sources,
             userinfo=lambda: client.fetch_userinfo(token),
-            include_medecin_traitant=True,
-            include_exonerations=include_exonerations,
+            include_medecin_traitant=not for_mutuelle,
+            include_exonerations=include_exonerations and not for_mutuelle,
         )
         return retrieval.identity, {RIGHTS: {source: r.to_dict() for source, r in retrieval.results.items()}}
 
