@@ -1,0 +1,75 @@
+"""The service and its sandbox as real HTTP servers on loopback, wired as `make run` wires them.
+
+Used by the integration tests and the browser tests (their conftest files import the fixtures).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+
+from app import create_app
+from app.devserver import sandbox_config
+from app.sandbox import create_sandbox_app
+from tests.browser import Browser
+from tests.conftest import base_config
+from tests.sandbox.server import run_wsgi_factory
+
+
+class Deferred:
+    """A WSGI app filled in after its server is bound, so two servers can know each other's URL.
+
+    It also counts the requests it serves by path, so tests can assert what the service called.
+    """
+
+    app = None
+
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+
+    def __call__(self, environ, start_response):
+        self.hits[environ.get("PATH_INFO", "")] += 1
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Stack:
+    service_url: str
+    sandbox_url: str
+    service: object
+    sandbox: object
+    sandbox_hits: Counter
+
+    @property
+    def fc(self):
+        return self.sandbox.extensions["fc_sandbox"]
+
+    def browser(self) -> Browser:
+        return Browser()
+
+
+@pytest.fixture
+def make_stack(tmp_path):
+    with ExitStack() as stack:
+
+        def factory(**overrides) -> Stack:
+            service_url, service_slot = stack.enter_context(run_wsgi_factory(lambda url: Deferred()))
+            sandbox_url, sandbox_slot = stack.enter_context(run_wsgi_factory(lambda url: Deferred()))
+            config = base_config(
+                PUBLIC_URL=service_url, SANDBOX=True, SANDBOX_URL=sandbox_url,
+                FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None, RIGHTS_SOURCES="c2s cnam",
+            )
+            config.update(overrides)
+            service_slot.app = create_app(config, instance_path=str(tmp_path / f"instance-{len(stack._exit_callbacks)}"))
+            sandbox_slot.app = create_sandbox_app(sandbox_config(service_slot.app.extensions["settings"]))
+            return Stack(service_url, sandbox_url, service_slot.app, sandbox_slot.app, sandbox_slot.hits)
+
+        yield factory
+
+
+@pytest.fixture
+def stack(make_stack) -> Stack:
+    return make_stack()
