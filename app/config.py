@@ -26,10 +26,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from stdnum.fr import siret
 
-from app.model.dossier import is_organisation
+from app.model.dossier import JOURNEYS, is_organisation
 from app.model.organisation import JOURNEY_OF_KIND, Organisation
-
-from app.model.dossier import JOURNEYS
 
 ENVIRONMENTS = ("production", "development", "test")
 ALLOWED_ID_TOKEN_ALGS = ("ES256", "RS256")
@@ -318,7 +316,10 @@ def load_settings(config: dict) -> Settings:
 
 def _load_providers(config: dict, *, production: bool, sandbox: bool, sandbox_url: str) -> ProviderSettings:
     raw = config.get("RIGHTS_SOURCES")
-    sources = tuple(raw) if isinstance(raw, (list, tuple)) else tuple((_as_str(config, "RIGHTS_SOURCES") or "").split())
+    if isinstance(raw, (list, tuple)):
+        sources = tuple(raw)
+    else:
+        sources = tuple((_as_str(config, "RIGHTS_SOURCES") or "").split())
     unknown = sorted(set(sources) - set(SOURCE_SCOPES))
     if unknown:
         raise ConfigError(f"RIGHTS_SOURCES: unknown source(s) {', '.join(unknown)} (known: c2s, cnam)")

@@ -5,6 +5,7 @@ Used by the integration tests and the browser tests (their conftest files import
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Stack:
 
 @pytest.fixture
 def make_stack(tmp_path):
+    counter = itertools.count()
     with ExitStack() as stack:
 
         def factory(**overrides) -> Stack:
@@ -63,7 +65,8 @@ def make_stack(tmp_path):
                 FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None, RIGHTS_SOURCES="c2s cnam",
             )
             config.update(overrides)
-            service_slot.app = create_app(config, instance_path=str(tmp_path / f"instance-{len(stack._exit_callbacks)}"))
+            instance = tmp_path / f"instance-{next(counter)}"
+            service_slot.app = create_app(config, instance_path=str(instance))
             sandbox_slot.app = create_sandbox_app(sandbox_config(service_slot.app.extensions["settings"]))
             return Stack(service_url, sandbox_url, service_slot.app, sandbox_slot.app, sandbox_slot.hits)
 

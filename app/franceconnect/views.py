@@ -159,7 +159,8 @@ def callback():
     if error is not None:
         known = error in _ERROR_MOTIFS
         motif = _ERROR_MOTIFS.get(error, "configuration")
-        level = logging.INFO if error == "access_denied" else logging.WARNING if motif == "indisponible" else logging.ERROR
+        # Who must act sets the level: the person (info), FranceConnect (warning), or us (error).
+        level = {"annule": logging.INFO, "indisponible": logging.WARNING}.get(motif, logging.ERROR)
         description = (request.args.get("error_description") or "")[:200]
         log.log(level, "franceconnect returned an error error=%s state_known=%s description=%r",
                 error if known else "unknown", tx_data is not None, description)

@@ -65,7 +65,7 @@ class FakeClock:
         self.now += seconds
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rsa_key(slot: int, kid: str) -> RSAKey:
     # RSA generation is slow (~0.1 s); keys are reused across tests by slot. EC keys are fresh per fake.
     return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"}, private=True)
