@@ -56,14 +56,19 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
     from app.connectors.retrieval import RightsRetriever
     from app.franceconnect import views as franceconnect_views
+    from app.journeys import context as journey_context
     from app.journeys import signin
+    from app.journeys import views as journeys
     from app.pages import views as pages
 
     retriever = RightsRetriever(settings.providers)
     app.extensions["rights_retriever"] = retriever
     franceconnect_views.init_app(
         app, settings,
-        sign_in_hook=signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations),
+        # The journey's context, opened before sign-in, is carried into the renewed session.
+        sign_in_hook=journey_context.carrying_journey(
+            signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)),
     )
     app.register_blueprint(pages.bp)
+    journeys.init_app(app)
     return app

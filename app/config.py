@@ -73,6 +73,10 @@ DEFAULTS: dict[str, Any] = {
     "DOSSIER_RETENTION_DAYS": None,  # None = DEFAULT_DOSSIER_RETENTION_DAYS
     "AUDIT_RETENTION_DAYS": 365,
     "AUDIT_PSEUDONYM_KEY": None,
+    # Request bodies: the longest form (an adhesion with five beneficiaries) is about 80 fields and a few KB;
+    # anything far beyond is refused with a French 413 page before it is parsed.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_PARTS": 200,
 }
 
 # Development-only FranceConnect client, registered automatically in the sandbox.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from app.franceconnect.views import current_identity
 from app.journeys.signin import RIGHTS, rights_from_session
@@ -12,7 +12,8 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("pages/index.html", identity=current_identity())
+    organisations = sorted(current_app.extensions["settings"].organisations.values(), key=lambda o: o.name)
+    return render_template("pages/index.html", identity=current_identity(), organisations=organisations)
 
 
 @bp.get("/mon-espace")

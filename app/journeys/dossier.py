@@ -1,0 +1,109 @@
+"""The dossier's content: what the person saw and sent, every value with its provenance. Pure, no Flask.
+
+Format (version 1), a JSON object:
+  version, journey, organisation {id, name}, portal_reference, submitted_at,
+  stay {date, service} (pre-admission, what the hospital passed; each a provenance),
+  patient {kind: self|ayant_droit|other, minor} (pre-admission),
+  declarant {birth_name, usage_name?, first_names, birth_date} (the signed-in person, from FranceConnect),
+  fields {name: {value, source, at}},
+  beneficiaries [{origin: cnam|declared, fields {link, birth_name, usage_name?, first_names, birth_date, nir?}}]
+    (adhesion; the subscriber is always covered and is described by `fields`),
+  sources {c2s|cnam: {status: ok|not_found|unavailable|refused|not_requested, reason, retrieved_at, partial}}.
+A provenance is {"value", "source": franceconnect|cnam|api_particulier|organisation|declared, "at": ISO or null}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from app.connectors.retrieval import SourceResult
+from app.journeys.context import JourneyContext
+from app.journeys.prefill import DECLARED, ORGANISATION, People, Prefill, Value
+from app.model.identity import Identity
+from app.model.organisation import Organisation
+
+VERSION = 1
+_BENEFICIARY = re.compile(r"ben([0-9]+)_(.+)")
+BENEFICIARY_FIELDS = ("link", "birth_name", "usage_name", "first_names", "birth_date", "nir")
+
+
+def merge(prefill: Prefill, declared: Mapping[str, Any]) -> dict[str, Value]:
+    """Certified values, then what the person typed; an unchanged suggestion keeps its source."""
+    values = {name: value for name, value in prefill.values.items() if not value.editable}
+    for name, typed in declared.items():
+        if name in values or typed is None or typed == "":
+            continue  # a certified value always wins; an empty optional field is left out
+        suggestion = prefill.values.get(name)
+        if suggestion is not None and suggestion.editable and suggestion.value == typed:
+            values[name] = suggestion
+        else:
+            values[name] = Value(typed, DECLARED)
+    return values
+
+
+def split_beneficiaries(values: Mapping[str, Value]) -> tuple[dict[str, Value], list[dict[str, Value]]]:
+    """Separate the `ben<i>_<field>` values of the beneficiaries typed in by hand from the others."""
+    fields: dict[str, Value] = {}
+    typed: dict[int, dict[str, Value]] = {}
+    for name, value in values.items():
+        match = _BENEFICIARY.fullmatch(name)
+        if match:
+            typed.setdefault(int(match.group(1)), {})[match.group(2)] = value
+        else:
+            fields[name] = value
+    return fields, [typed[i] for i in sorted(typed)]
+
+
+def stay_values(context: JourneyContext) -> dict[str, Value]:
+    values = {"date": context.stay_date, "service": context.stay_service}
+    return {name: Value(value, ORGANISATION, context.started_at) for name, value in values.items() if value}
+
+
+def source_statuses(results: Mapping[str, SourceResult], available: Collection[str]) -> dict[str, dict]:
+    statuses = {}
+    for source in available:
+        result = results.get(source)
+        if result is None:
+            statuses[source] = {"status": "not_requested", "reason": None, "retrieved_at": None, "partial": False}
+        else:
+            statuses[source] = {"status": result.status, "reason": result.reason,
+                                "retrieved_at": result.retrieved_at or None, "partial": result.partial}
+    return statuses
+
+
+def build_content(*, organisation: Organisation, context: JourneyContext, prefill: Prefill, declared: Mapping,
+                  people: People, identity: Identity, results: Mapping[str, SourceResult],
+                  available_sources: Collection[str], signed_in_at: str | None, patient_minor: bool | None,
+                  submitted_at: str | None) -> dict[str, Any]:
+    fields, typed = split_beneficiaries(merge(prefill, declared))
+    content: dict[str, Any] = {
+        "version": VERSION,
+        "journey": context.journey,
+        "organisation": {"id": organisation.id, "name": organisation.name},
+        "portal_reference": context.ref,
+        "submitted_at": submitted_at,
+        "declarant": _declarant(identity, signed_in_at),
+        "fields": {name: value.provenance() for name, value in sorted(fields.items())},
+        "sources": source_statuses(results, available_sources),
+    }
+    if context.journey == "preadmission":
+        content["stay"] = {name: value.provenance() for name, value in stay_values(context).items()}
+        content["patient"] = {"kind": people.patient_kind, "minor": patient_minor}
+    else:
+        content["beneficiaries"] = (
+            [{"origin": "cnam", "fields": _ordered(person)} for person in prefill.beneficiaries]
+            + [{"origin": "declared", "fields": _ordered(person)} for person in typed]
+        )
+    return content
+
+
+def _ordered(person: Mapping[str, Value]) -> dict[str, dict]:
+    return {name: person[name].provenance() for name in BENEFICIARY_FIELDS if name in person}
+
+
+def _declarant(identity: Identity, at: str | None) -> dict[str, dict]:
+    values = {"birth_name": identity.family_name, "usage_name": identity.preferred_username,
+              "first_names": identity.given_name, "birth_date": identity.birthdate}
+    return {name: {"value": value, "source": "franceconnect", "at": at} for name, value in values.items() if value}

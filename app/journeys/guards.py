@@ -1,0 +1,125 @@
+"""What every step after the information page needs: the organisation, a signed-in context, and the prefill.
+
+A step reached without them redirects to the information page with a French message (`abort` with a redirect
+response, so views read straight). Everything is rebuilt from the server-side session on each request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+
+from app import extensions
+from app.config import Settings
+from app.connectors.retrieval import SourceResult
+from app.franceconnect.views import current_identity
+from app.journeys import context as journey_context
+from app.journeys import validators
+from app.journeys.context import DRAFT, PEOPLE, JourneyContext
+from app.journeys.dossier import build_content
+from app.journeys.prefill import People, Prefill, prefill
+from app.journeys.signin import RIGHTS, rights_from_session
+from app.model.identity import Identity
+from app.model.organisation import JOURNEY_OF_KIND, Organisation
+
+SIGN_IN_FIRST = "Pour continuer, identifiez-vous avec FranceConnect depuis cette page."
+
+
+def settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def journey() -> str:
+    return request.blueprint
+
+
+def step_url(step: str, org_id: str, **values: Any) -> str:
+    return url_for(f"{journey()}.{step}", org_id=org_id, **values)
+
+
+def organisation_or_404(org_id: str) -> Organisation:
+    organisation = settings().organisations.get(org_id)
+    if organisation is None or JOURNEY_OF_KIND[organisation.kind] != journey():
+        abort(404)
+    return organisation
+
+
+def back_to(step: str, org_id: str, message: str | None = None):
+    """Stop the request here: a 303 to another step, with a message shown there."""
+    if message:
+        flash(message, "info")
+    abort(redirect(step_url(step, org_id), 303))
+
+
+@dataclass(frozen=True)
+class State:
+    organisation: Organisation
+    context: JourneyContext
+    identity: Identity
+    results: dict[str, SourceResult]
+    people: People | None
+    available_sources: tuple[str, ...]
+    signed_in_at: str | None
+
+    def prefill(self) -> Prefill:
+        return prefill(self.context.journey, self.identity, self.results, self.people or People(),
+                       available_sources=self.available_sources, signed_in_at=self.signed_in_at)
+
+    @property
+    def reference_day(self) -> dt.date:
+        """The day a patient's age is counted on: the stay's when the hospital gave it, else today."""
+        return dt.date.fromisoformat(self.context.stay_date) if self.context.stay_date else dt.date.today()
+
+    def content(self, declared: dict, *, submitted_at: str | None) -> dict:
+        values = self.prefill()
+        born = declared.get("birth_date") or (values.values["birth_date"].value
+                                               if "birth_date" in values.values else None)
+        return build_content(
+            organisation=self.organisation, context=self.context, prefill=values, declared=declared,
+            people=self.people or People(), identity=self.identity, results=self.results,
+            available_sources=self.available_sources, signed_in_at=self.signed_in_at,
+            patient_minor=is_minor(born, self.reference_day) if self.context.journey == "preadmission" else None,
+            submitted_at=submitted_at,
+        )
+
+
+def signed_in(org_id: str, *, need_people: bool = False) -> State:
+    organisation = organisation_or_404(org_id)
+    context = journey_context.current(journey(), org_id)
+    identity = current_identity()
+    if context is None or identity is None:
+        back_to("information", org_id, SIGN_IN_FIRST)
+    people = session.get(PEOPLE)
+    if need_people and people is None:
+        back_to("people", org_id)
+    created = session.get(extensions.CREATED)
+    return State(
+        organisation=organisation, context=context, identity=identity,
+        results=rights_from_session(session.get(RIGHTS)),
+        people=People.from_dict(people) if people is not None else None,
+        available_sources=settings().providers.sources,
+        signed_in_at=dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="seconds") if created else None,
+    )
+
+
+def draft_values() -> dict | None:
+    draft = session.get(DRAFT) or {}
+    return draft.get("values")
+
+
+def is_minor(birth_date: str | None, day: dt.date) -> bool | None:
+    """From an ISO birth date; None when it is unknown."""
+    return validators.is_minor(dt.date.fromisoformat(birth_date), day) if birth_date else None
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def error_list(form) -> list[tuple[str, str, str]]:
+    """(field id, label, first message) for the error summary, in the form's order."""
+    return [(field.id, field.label.text.rstrip("."), field.errors[0]) for field in form
+            if field.errors and field.name != "csrf_token"]

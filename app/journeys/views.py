@@ -1,0 +1,133 @@
+"""Journeys' blueprints (one per journey), the information page and the "who is concerned" step.
+
+URL map, for <journey> = preadmission | adhesion:
+  GET       /<journey>/<org_id>/               information, choice of sources, FranceConnect button
+  GET, POST /<journey>/<org_id>/personnes      who is concerned (after sign-in)
+  GET, POST /<journey>/<org_id>/formulaire     the form
+  GET       /<journey>/<org_id>/verification   review
+  POST      /<journey>/<org_id>/envoi          submission (303 to the receipt)
+  GET       /<journey>/<org_id>/recepisse      receipt
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
+
+from app import extensions
+from app.journeys import context as journey_context
+from app.journeys import form_views, guards, send_views
+from app.journeys.context import DRAFT, PEOPLE, JourneyContext
+from app.journeys.forms import CoverageForm, PatientForm
+from app.journeys.prefill import AYANT_DROIT, OTHER, SELF, People, cnam_beneficiaries
+from app.model.dossier import JOURNEYS
+
+log = logging.getLogger(__name__)
+
+# Form keys that may legitimately repeat; any other repeated key is parameter pollution and gets a 400.
+MULTI_VALUED = frozenset({"covered", "sources"})
+DEFAULT_MAX_FORM_PARTS = 200
+
+
+def init_app(app: Flask) -> None:
+    for journey in JOURNEYS:
+        app.register_blueprint(make_blueprint(journey))
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+
+
+def make_blueprint(journey: str) -> Blueprint:
+    bp = Blueprint(journey, __name__, url_prefix=f"/{journey}")
+    bp.add_url_rule("/<org_id>/", "information", information, methods=["GET"])
+    bp.add_url_rule("/<org_id>/personnes", "people", people, methods=["GET", "POST"])
+    bp.add_url_rule("/<org_id>/formulaire", "form", form_views.form, methods=["GET", "POST"])
+    bp.add_url_rule("/<org_id>/verification", "review", form_views.review, methods=["GET"])
+    bp.add_url_rule("/<org_id>/envoi", "send", send_views.send, methods=["POST"])
+    bp.add_url_rule("/<org_id>/recepisse", "receipt", send_views.receipt, methods=["GET"])
+    bp.before_request(_check_form_shape)
+    return bp
+
+
+def _check_form_shape() -> None:
+    if request.method != "POST":
+        return
+    # Werkzeug applies MAX_FORM_PARTS to multipart bodies only; count urlencoded ones here.
+    limit = current_app.config.get("MAX_FORM_PARTS") or DEFAULT_MAX_FORM_PARTS
+    lists = list(request.form.lists())
+    if sum(len(values) for _, values in lists) > limit:
+        log.warning("journey form refused: too many fields")
+        raise RequestEntityTooLarge()
+    if any(len(values) > 1 and key not in MULTI_VALUED for key, values in lists):
+        log.warning("journey form refused: a field was sent twice")
+        abort(400)
+
+
+def _too_large(error):
+    # App-wide: any form past MAX_CONTENT_LENGTH or MAX_FORM_PARTS gets this French page, not the generic one.
+    log.warning("request refused: body too large or too many fields")
+    return render_template("journeys/too_large.html"), 413
+
+
+def information(org_id: str):
+    journey = guards.journey()
+    organisation = guards.organisation_or_404(org_id)
+    accepted, ignored = journey_context.portal_parameters(request.args, journey, dt.date.today())
+    if ignored:
+        log.info("journey portal parameters ignored names=%s", ",".join(ignored))
+    context = JourneyContext(
+        journey=journey, org=organisation.id, started_at=guards.now_iso(), ref=accepted.get("ref"),
+        stay_date=accepted.get("date_sejour"), stay_service=accepted.get("service"),
+    )
+    journey_context.open_pending(context)
+    extensions.touch_session()
+    current_app.extensions["audit"].record("journey_started", journey=journey, organisation=organisation.id)
+    settings = guards.settings()
+    return render_template(
+        "journeys/information.html",
+        organisation=organisation, journey=journey, context=context,
+        sources=settings.providers.sources,
+        hospital=journey == "preadmission",
+        exonerations=settings.providers.cnam_exonerations,
+        retention_days=current_app.extensions["dossier_settings"].retention_for(journey),
+        next_path=guards.step_url("people", organisation.id),
+    )
+
+
+def people(org_id: str):
+    state = guards.signed_in(org_id)
+    listed = cnam_beneficiaries(state.results)
+    if state.context.journey == "preadmission":
+        form = PatientForm()
+        # Labels are written by the template; the choices only say which answers are allowed.
+        form.patient.choices = [SelectChoice(value) for value in
+                                (SELF, *(f"{AYANT_DROIT}:{i}" for i in range(len(listed))), OTHER)]
+    else:
+        form = CoverageForm()
+        form.covered.choices = [SelectChoice(str(i)) for i in range(len(listed))]
+    if request.method == "GET" and state.people is not None:
+        _show_choice(form, state.people)
+    if form.validate_on_submit():
+        if state.context.journey == "preadmission":
+            chosen = People(patient=form.patient.data)
+        else:
+            chosen = People(covered=tuple(sorted(int(i) for i in form.covered.data)),
+                            declared=int(form.declared.data))
+        if state.people != chosen:
+            session.pop(DRAFT, None)  # the form was about other people
+        session[PEOPLE] = chosen.to_dict()
+        return redirect(guards.step_url("form", org_id), 303)
+    return render_template(
+        "journeys/people.html", state=state, form=form, beneficiaries=listed, organisation=state.organisation,
+        errors=guards.error_list(form), title_prefix="Erreur : " if form.errors else "",
+    )
+
+
+def _show_choice(form, chosen: People) -> None:
+    if isinstance(form, PatientForm):
+        form.patient.data = chosen.patient
+    else:
+        form.covered.data = [str(i) for i in chosen.covered]
+        form.declared.data = str(chosen.declared)

@@ -1,0 +1,298 @@
+"""The journeys' views through Flask's test client, with a session prepared as a sign-in would leave it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from app import extensions
+from app.config import SANDBOX_ORGANISATIONS
+from app.franceconnect.views import ID_TOKEN, IDENTITY
+from app.journeys.context import CURRENT, DRAFT, PEOPLE, RECEIPT, JourneyContext
+from app.journeys.signin import RIGHTS
+from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
+from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
+
+CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(ORGANISATIONS=SANDBOX_ORGANISATIONS, RIGHTS_SOURCES="c2s cnam",
+                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
+                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+
+
+def sign_in(client, journey="preadmission", org="chu-demo", identity=ANGELA, results=None, **context):
+    results = {"c2s": c2s_ok(), "cnam": cnam_ok()} if results is None else results
+    with client.session_transaction() as session:
+        session[extensions.CREATED] = session[extensions.SEEN] = dt.datetime.now().timestamp()
+        session[IDENTITY] = identity.to_dict()
+        session[ID_TOKEN] = "id-token"
+        session[RIGHTS] = {source: result.to_dict() for source, result in results.items()}
+        session[CURRENT] = JourneyContext(journey, org, "2026-11-22T13:00:00+00:00", signed_in=True,
+                                          **context).to_dict()
+
+
+def session_of(client) -> dict:
+    with client.session_transaction() as session:
+        return dict(session)
+
+
+def post(client, path, data, page=None):
+    token = csrf_token(client.get(page or path).get_data(as_text=True))
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def fill(client, path, overrides=None, drop=()):
+    """Post the form at `path` with a valid answer for each field it asks."""
+    names = field_names(client.get(path).get_data(as_text=True))
+    data = {name: DECLARED[name] for name in names if name in DECLARED and name not in drop}
+    return post(client, path, {**data, **(overrides or {})})
+
+
+def to_review(client, base=CHU, patient="self", **overrides):
+    if base == CHU:
+        assert post(client, f"{base}/personnes", {"patient": patient}).status_code == 303
+    else:
+        assert post(client, f"{base}/personnes", {"declared": "0"}).status_code == 303
+    response = fill(client, f"{base}/formulaire", overrides)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    return response
+
+
+# Information page --------------------------------------------------------------------------------------------
+
+def test_information_page_explains_and_offers_the_choice_of_sources(client, app):
+    page = client.get(f"{CHU}/?ref=ADM-42&date_sejour=2099-01-02&service=Cardiologie")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for text in ("Centre hospitalier de Démonstration", "90 jours", "ADM-42", "2 janvier 2099", "Cardiologie",
+                 "médecin traitant", "exonérations", "dpo@chu-demo.example", "CNIL", "rectifier",
+                 "<legend>Informations à récupérer</legend>", 'name="sources_chosen" value="1"',
+                 'name="next" value="/preadmission/chu-demo/personnes"'):
+        assert text in html, text
+    assert len(re.findall(r'type="checkbox" id="source-(c2s|cnam)" name="sources" value="\1" checked', html)) == 2
+    assert '<label for="source-c2s">' in html and '<label for="source-cnam">' in html
+    assert audit_details(app, "journey_started") == [""]
+    context = session_of(client)["journey_pending"]["preadmission/chu-demo"]
+    assert (context["ref"], context["stay_date"], context["stay_service"], context["signed_in"]) == (
+        "ADM-42", "2099-01-02", "Cardiologie", False)
+
+
+def test_a_mutuelle_is_never_told_about_health_details(client):
+    html = client.get(f"{MUTUELLE}/").get_data(as_text=True)
+    assert "Mutuelle de Démonstration" in html and "30 jours" in html
+    assert "médecin traitant" not in html and "exonération" not in html
+
+
+@pytest.mark.parametrize("path", ["/preadmission/mutuelle-demo/", "/adhesion/chu-demo/", "/preadmission/nowhere/",
+                                  "/adhesion/chu-demo/formulaire", "/preadmission/x/recepisse"])
+def test_an_unknown_organisation_or_the_wrong_journey_is_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_invalid_portal_parameters_are_ignored_logged_and_never_echoed(client, caplog):
+    caplog.set_level(logging.INFO)
+    html = client.get(f"{CHU}/?ref=%3Cscript%3Ex&date_sejour=2001-01-01&service=%3Cimg%20src%3Dx%3E").get_data(
+        as_text=True)
+    assert "<script>x" not in html and "<img src=x>" not in html and "&lt;img" not in html
+    assert "Votre demande" not in html
+    assert "names=ref,date_sejour,service" in caplog.text and "<script>" not in caplog.text
+
+
+# Guards ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("step", ["personnes", "formulaire", "verification"])
+def test_a_step_without_sign_in_goes_back_to_the_information_page(client, step):
+    response = client.get(f"{CHU}/{step}")
+    assert response.status_code == 303 and response.headers["Location"] == f"{CHU}/"
+    assert "identifiez-vous avec FranceConnect" in client.get(f"{CHU}/").get_data(as_text=True)
+
+
+def test_a_sign_in_for_another_organisation_does_not_open_this_one(client):
+    sign_in(client, journey="adhesion", org="mutuelle-demo")
+    assert client.get(f"{CHU}/personnes").status_code == 303
+
+
+def test_the_form_needs_the_people_step_first(client):
+    sign_in(client)
+    response = client.get(f"{CHU}/formulaire")
+    assert response.status_code == 303 and response.headers["Location"] == f"{CHU}/personnes"
+
+
+# Who is concerned --------------------------------------------------------------------------------------------
+
+def test_a_parent_chooses_among_the_ayants_droit(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    html = client.get(f"{CHU}/personnes").get_data(as_text=True)
+    assert "Louis MERCIER, né(e) le 12 juin 2014 (enfant)" in html and 'value="ayant_droit:2"' in html
+    assert post(client, f"{CHU}/personnes", {"patient": "ayant_droit:7"}).status_code == 200
+    response = post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    assert response.status_code == 303 and session_of(client)[PEOPLE]["patient"] == "ayant_droit:1"
+
+
+@pytest.mark.parametrize("data", [{"covered": "3"}, {"covered": "x"}, {"declared": "6"}, {"declared": "-1"}])
+def test_adhesion_refuses_people_outside_the_choices(client, data):
+    sign_in(client, "adhesion", "mutuelle-demo", identity=PIERRE, results={"cnam": cnam_ok(family())})
+    response = post(client, f"{MUTUELLE}/personnes", {"declared": "0", **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<title>Erreur : " in html and 'role="alert"' in html
+    assert PEOPLE not in session_of(client)
+
+
+# The form ----------------------------------------------------------------------------------------------------
+
+def test_certified_values_are_shown_read_only_and_never_read_from_the_request(client):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    names = field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    assert not {"birth_name", "first_names", "birth_date", "sex", "nir", "caisse", "c2s", "medecin_traitant",
+                "complementary_name"} & set(names)
+    assert {"address", "phone", "emergency_name", "usage_name"} <= set(names)
+    response = fill(client, f"{CHU}/formulaire", {"birth_name": "PIRATE", "nir": "1 69 03 95 277 902 69",
+                                                  "c2s": "non"})
+    assert response.status_code == 303
+    html = client.get(f"{CHU}/verification").get_data(as_text=True)
+    assert "PIRATE" not in html and "2 62 08 75 107 901 69" in html
+    assert "Oui, sans participation financière" in html and "Certifié par FranceConnect" in html
+
+
+def test_a_missing_source_is_explained_next_to_the_fields_to_type(client):
+    sign_in(client, results={"c2s": failed("c2s", "unavailable"), "cnam": failed("cnam", "not_found")})
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "Votre statut C2S n’a pas pu être vérifié ; vous pourrez joindre votre attestation." in html
+    assert "ne gère pas vos droits" in html
+    assert {"nir", "regime", "caisse", "c2s", "complementary_name"} <= set(field_names(html))
+
+
+HOSTILE = [
+    ("phone", "0" * 10_000, "ne doit pas dépasser 30 caractères"),
+    ("address", "<script>alert(1)</script>", "ponctuation d’une adresse"),
+    ("emergency_name", "Jean\x00Dupont", "caractères non autorisés"),
+    ("emergency_link", "\u202eami", "caractères non autorisés"),
+    ("postal_code", "2A004", "code postal"),
+    ("email", "<a href=x>@y", "adresse électronique valide"),
+    ("consent_transmission", "", "Cochez cette case"),
+]
+
+
+@pytest.mark.parametrize("name, value, message", HOSTILE)
+def test_a_hostile_value_gets_an_accessible_field_error_and_no_draft(client, name, value, message):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    response = fill(client, f"{CHU}/formulaire", {name: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<title>Erreur : " in html
+    summary = html[html.index('<div class="error-summary"'):]
+    assert summary.startswith('<div class="error-summary" role="alert" tabindex="-1" autofocus')
+    assert html.index("error-summary") < html.index("<h1>")
+    assert f'<a href="#{name}">' in summary and message in summary
+    field = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and f"{name}-error" in field
+    assert f'id="{name}-error"' in html
+    assert "<script>alert" not in html and "\x00" not in html and "<a href=x>" not in html
+    assert DRAFT not in session_of(client)
+
+
+def test_parameter_pollution_too_many_fields_and_too_large_bodies_are_refused(client):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    token = csrf_token(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    twice = client.post(f"{CHU}/formulaire", data=MultiDict([("csrf_token", token), ("phone", "0612345678"),
+                                                             ("phone", "0698765432")]))
+    assert twice.status_code == 400
+    many = client.post(f"{CHU}/formulaire", data={"csrf_token": token, **{f"f{i}": "x" for i in range(250)}})
+    assert many.status_code == 413 and "trop volumineux" in many.get_data(as_text=True)
+    large = client.post(f"{CHU}/formulaire", data={"csrf_token": token, "address": "x" * 70_000})
+    assert large.status_code == 413 and "trop volumineux" in large.get_data(as_text=True)
+    assert DRAFT not in session_of(client)
+
+
+def test_a_minor_patient_needs_a_holder_of_parental_authority(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert 'value="Pierre DUBOIS"' in html  # suggested from FranceConnect
+    response = fill(client, f"{CHU}/formulaire", drop=("guardian1_name", "guardian1_phone"))
+    assert response.status_code == 200 and "au moins un titulaire" in response.get_data(as_text=True)
+    assert fill(client, f"{CHU}/formulaire").status_code == 303
+
+
+def test_an_adult_patient_is_not_asked_for_parental_authority(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})
+    assert "guardian1_name" not in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+
+
+# Review, submission, receipt ---------------------------------------------------------------------------------
+
+def test_csrf_is_required_on_every_post(client, app):
+    sign_in(client)
+    for path, data in ((f"{CHU}/personnes", {"patient": "self"}), (f"{CHU}/envoi", {}),
+                       (f"{CHU}/formulaire", {"address": "x"})):
+        assert client.post(path, data=data).status_code == 400
+        response = client.post(path, data={**data, "csrf_token": "forged"})
+        assert response.status_code == 400 and "Le formulaire a expiré" in response.get_data(as_text=True)
+    assert dossier_count(app) == 0
+
+
+def test_get_instead_of_post_is_405(client):
+    sign_in(client)
+    response = client.get(f"{CHU}/envoi")
+    assert response.status_code == 405 and "Action impossible" in response.get_data(as_text=True)
+
+
+def test_review_without_a_draft_goes_back_to_the_form(client):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    response = client.get(f"{CHU}/verification")
+    assert response.status_code == 303 and response.headers["Location"] == f"{CHU}/formulaire"
+
+
+def test_a_double_submission_stores_one_dossier_and_empties_the_session(client, app):
+    sign_in(client)
+    to_review(client)
+    review = client.get(f"{CHU}/verification").get_data(as_text=True)
+    assert "Envoyer à Centre hospitalier de Démonstration" in review and "Modifier" in review
+    token = csrf_token(review)
+    first = client.post(f"{CHU}/envoi", data={"csrf_token": token})
+    second = client.post(f"{CHU}/envoi", data={"csrf_token": token})
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"] == f"{CHU}/recepisse"
+    assert dossier_count(app) == 1
+    session = session_of(client)
+    for key in (IDENTITY, RIGHTS, DRAFT, PEOPLE, CURRENT):
+        assert key not in session
+    assert session[ID_TOKEN] == "id-token" and session[RECEIPT]["journey"] == "preadmission"
+    assert audit_details(app, "source_outcome") == ["c2s:ok", "cnam:ok"]
+    receipt = client.get(f"{CHU}/recepisse").get_data(as_text=True)
+    assert session[RECEIPT]["reference"] in receipt and "Se déconnecter" in receipt
+    assert "admissions@chu-demo.example" in receipt
+    # The journey is over: its steps need a new sign-in.
+    assert client.get(f"{CHU}/formulaire").status_code == 303
+
+
+def test_the_idempotency_key_survives_edits_of_the_same_draft(client):
+    sign_in(client)
+    to_review(client)
+    key = session_of(client)[DRAFT]["key"]
+    fill(client, f"{CHU}/formulaire", {"address": "3 place du Marché"})
+    assert session_of(client)[DRAFT]["key"] == key
+
+
+def test_a_receipt_without_a_submission_goes_back(client):
+    response = client.get(f"{CHU}/recepisse")
+    assert response.status_code == 303 and response.headers["Location"] == f"{CHU}/"
+
+
+def test_the_home_page_lists_the_organisations(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/preadmission/chu-demo/"' in html and 'href="/adhesion/mutuelle-demo/"' in html
