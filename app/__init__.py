@@ -63,11 +63,13 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
     retriever = RightsRetriever(settings.providers)
     app.extensions["rights_retriever"] = retriever
+    audit = app.extensions["audit"]
+    hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
     franceconnect_views.init_app(
         app, settings,
         # The journey's context, opened before sign-in, is carried into the renewed session.
-        sign_in_hook=journey_context.carrying_journey(
-            signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)),
+        sign_in_hook=journey_context.carrying_journey(signin.audited(hook, audit)),
+        on_failure=signin.audit_failure(audit),
     )
     app.register_blueprint(pages.bp)
     journeys.init_app(app)

@@ -68,9 +68,12 @@ _ERROR_MOTIFS = {
 MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
 
 
-def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch_identity_only) -> None:
+def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch_identity_only,
+             on_failure: Callable[[str, dict], None] | None = None) -> None:
+    """`on_failure(reason, context)` hears of every failed attempt (e.g. for an audit trail)."""
     app.extensions["franceconnect"] = FranceConnectClient(settings.franceconnect)
     app.extensions["franceconnect_sign_in_hook"] = sign_in_hook
+    app.extensions["franceconnect_on_failure"] = on_failure
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -82,9 +85,15 @@ def _client() -> FranceConnectClient:
     return current_app.extensions["franceconnect"]
 
 
-def _fail(motif: str, reason: str, *, level: int = logging.WARNING):
+def _fail(motif: str, reason: str, *, level: int = logging.WARNING, context: dict | None = None):
     """End a failed attempt: no session left, a reason in the log, a French page at a clean URL."""
     log.log(level, "franceconnect login failed motif=%s reason=%s", motif, reason)
+    on_failure = current_app.extensions.get("franceconnect_on_failure")
+    if on_failure is not None:
+        try:
+            on_failure(reason, context or {})
+        except Exception as error:  # the person must still get their page
+            log.error("sign-in failure hook failed type=%s", type(error).__name__)
     session.clear()
     response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id), 303)
     return _no_leak(response)
@@ -164,30 +173,31 @@ def callback():
         description = (request.args.get("error_description") or "")[:200]
         log.log(level, "franceconnect returned an error error=%s state_known=%s description=%r",
                 error if known else "unknown", tx_data is not None, description)
-        return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level)
+        return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level,
+                     context=_context_of(tx_data))
 
     if tx_data is None:
         reason = "state_missing" if state is None else "state_unknown_or_used"
         return _fail("expire", reason)
     tx = AuthTransaction.from_dict(tx_data)
+    context = _context_of(tx_data)
     if tx.expired(time.time(), TRANSACTION_TTL):
-        return _fail("expire", "state_expired")
+        return _fail("expire", "state_expired", context=context)
     code = _single("code")
     if not code or not _CODE.match(code):
-        return _fail("echec", "code_missing_or_malformed")
+        return _fail("echec", "code_missing_or_malformed", context=context)
 
     client = _client()
     hook: SignInHook = current_app.extensions["franceconnect_sign_in_hook"]
-    context = {"sources": list(tx_data.get("sources") or []), "next": tx_data.get("next") or DEFAULT_NEXT}
     try:
         token = client.exchange_code(code, tx)
         identity, extra = hook(client, token, context)
     except FranceConnectUnavailable as error:
-        return _fail("indisponible", error.reason)
+        return _fail("indisponible", error.reason, context=context)
     except FranceConnectConfigError as error:
-        return _fail("configuration", error.reason, level=logging.ERROR)
+        return _fail("configuration", error.reason, level=logging.ERROR, context=context)
     except FranceConnectProtocolError as error:
-        return _fail("echec", error.reason, level=logging.ERROR)
+        return _fail("echec", error.reason, level=logging.ERROR, context=context)
 
     extensions.start_authenticated_session(current_app)
     session.update(extra)
@@ -196,6 +206,13 @@ def callback():
     log.info("franceconnect login succeeded")
     next_path = context["next"] if _NEXT.match(context["next"]) else DEFAULT_NEXT
     return _no_leak(redirect(next_path, 303))
+
+
+def _context_of(tx_data: dict | None) -> dict:
+    """What the login started with: the chosen sources and where to go after; empty when unknown."""
+    if not tx_data:
+        return {}
+    return {"sources": list(tx_data.get("sources") or []), "next": tx_data.get("next") or DEFAULT_NEXT}
 
 
 @bp.get("/erreur")

@@ -9,6 +9,7 @@ becomes a source result the page explains.
 from __future__ import annotations
 
 import logging
+import re
 
 from app.connectors.retrieval import RightsRetriever, SourceResult
 from app.franceconnect.client import FranceConnectClient, TokenResult
@@ -38,6 +39,48 @@ def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool)
         return retrieval.identity, {RIGHTS: {source: r.to_dict() for source, r in retrieval.results.items()}}
 
     return complete_sign_in
+
+
+def journey_of(next_path: str) -> tuple[str | None, str | None]:
+    """("preadmission", "chu-demo") from "/preadmission/chu-demo/personnes"; (None, None) elsewhere."""
+    parts = str(next_path or "").split("/")
+    if len(parts) > 2 and parts[1] in ("preadmission", "adhesion") and parts[2]:
+        return parts[1], parts[2]
+    return None, None
+
+
+def _detail(reason: str) -> str:
+    return re.sub(r"[^a-z0-9_:.-]", "_", reason.lower())[:64]
+
+
+def audited(hook, audit):
+    """Record each successful sign-in in the audit trail (pseudonymous subject, no personal data).
+
+    Each source's outcome is recorded with the dossier it fed (journeys.send_views), once.
+    """
+
+    def complete_sign_in(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
+        identity, extra = hook(client, token, context)
+        journey, org = journey_of(context.get("next", ""))
+        _record(audit, "sign_in_succeeded", journey=journey, organisation=org, sub=identity.sub)
+        return identity, extra
+
+    return complete_sign_in
+
+
+def audit_failure(audit):
+    def on_failure(reason: str, context: dict) -> None:
+        journey, org = journey_of(context.get("next", ""))
+        _record(audit, "sign_in_failed", journey=journey, organisation=org, detail=_detail(reason))
+
+    return on_failure
+
+
+def _record(audit, event: str, **fields) -> None:
+    try:
+        audit.record(event, **fields)
+    except Exception as error:  # an audit outage must not fail the person's sign-in
+        log.error("audit write failed event=%s type=%s", event, type(error).__name__)
 
 
 def rights_from_session(data: dict | None) -> dict[str, SourceResult]:

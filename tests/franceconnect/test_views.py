@@ -266,3 +266,20 @@ def test_logout_callback_with_a_foreign_state_is_logged(client, caplog):
     page = client.get("/auth/logout/callback?state=forged")
     assert page.status_code == 200 and "Vous êtes déconnecté" in page.get_data(as_text=True)
     assert "unknown state" in caplog.text
+
+
+def test_failures_are_reported_to_the_hook_and_a_broken_hook_does_not_break_the_page(client, fc, app, caplog):
+    heard = []
+    app.extensions["franceconnect_on_failure"] = lambda reason, context: heard.append((reason, context))
+    params = start_login(client, fc)
+    callback(client, error="access_denied", state=params["state"])
+    assert heard == [("callback_error_access_denied", {"sources": [], "next": "/mon-espace"})]
+
+    def broken(reason, context):
+        raise RuntimeError("audit database down")
+
+    app.extensions["franceconnect_on_failure"] = broken
+    params = start_login(client, fc)
+    response = callback(client, error="access_denied", state=params["state"])
+    assert_failed(client, response, "annule", caplog, "callback_error_access_denied")
+    assert "sign-in failure hook failed type=RuntimeError" in caplog.text

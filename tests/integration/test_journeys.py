@@ -337,3 +337,33 @@ def test_a_double_click_a_refresh_and_a_replay_make_one_dossier(stack):
     assert stored(stack, reference)["journey"] == "preadmission"
     assert browser.get(stack.service_url + f"{CHU}/recepisse").text.count(reference) >= 1
     assert len(audit_details(stack.service, "dossier_submitted")) == 1
+
+
+def test_sign_in_successes_and_failures_are_audited_without_personal_data(make_stack):
+    from sqlalchemy import text
+
+    from app.sandbox.state import pairwise_sub
+
+    stack = make_stack()
+    browser = stack.browser()
+    browser.get(stack.service_url + "/preadmission/chu-demo/")
+    browser.submit("FranceConnect")
+    browser.submit("Revenir sur le site")  # cancel at FranceConnect
+    browser.get(stack.service_url + "/preadmission/chu-demo/")
+    browser.submit("FranceConnect")
+    browser.submit("test")
+    browser.submit("Continuer")
+    engine = stack.service.extensions["dossiers"].engine
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT event, journey, organisation, subject, detail FROM audit_events ORDER BY at, id")).all()
+    events = [(r.event, r.journey, r.organisation, r.detail) for r in rows if r.event.startswith("sign_in")]
+    assert events == [
+        ("sign_in_failed", "preadmission", "chu-demo", "callback_error_access_denied"),
+        ("sign_in_succeeded", "preadmission", "chu-demo", ""),
+    ]
+    subject = next(r.subject for r in rows if r.event == "sign_in_succeeded")
+    assert subject and len(subject) == 64
+    raw_sub = pairwise_sub(stack.service.extensions["settings"].franceconnect.client_id, "test")
+    assert subject != raw_sub
+    assert all(raw_sub not in str(tuple(r)) and "DUBOIS" not in str(tuple(r)) for r in rows)
