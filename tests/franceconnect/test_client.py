@@ -17,18 +17,7 @@ from app.franceconnect.errors import (
     FranceConnectProtocolError,
     FranceConnectUnavailable,
 )
-from tests.franceconnect.fakefc import DELETE, FakeClock, FakeFranceConnect, corrupt_signature
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
-        yield fake
+from tests.franceconnect.fakefc import DELETE, FakeFranceConnect, corrupt_signature
 
 
 def query(url: str) -> list[tuple[str, str]]:

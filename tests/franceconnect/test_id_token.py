@@ -9,18 +9,7 @@ import pytest
 
 from app.franceconnect import tokens
 from app.franceconnect.errors import FranceConnectProtocolError
-from tests.franceconnect.fakefc import DELETE, FakeClock, FakeFranceConnect, corrupt_signature, sign
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
-        yield fake
+from tests.franceconnect.fakefc import DELETE, FakeFranceConnect, corrupt_signature, sign
 
 
 def refused(fc, reason: str, **settings) -> None:

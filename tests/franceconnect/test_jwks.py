@@ -15,18 +15,7 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from app.franceconnect import jwks
 from app.franceconnect.errors import FranceConnectProtocolError, FranceConnectUnavailable
-from tests.franceconnect.fakefc import FakeClock, FakeFranceConnect
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
-        yield fake
+from tests.franceconnect.fakefc import FakeFranceConnect
 
 
 def refused(fc, client, error=FranceConnectProtocolError) -> str:

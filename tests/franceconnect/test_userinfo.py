@@ -10,18 +10,7 @@ import pytest
 import requests
 
 from app.franceconnect.errors import FranceConnectError, FranceConnectProtocolError, FranceConnectUnavailable
-from tests.franceconnect.fakefc import DELETE, IDENTITY, FakeClock, FakeFranceConnect, corrupt_signature
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
-        yield fake
+from tests.franceconnect.fakefc import DELETE, IDENTITY, FakeFranceConnect, corrupt_signature
 
 
 @pytest.fixture
