@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         # The journey's context, opened before sign-in, is carried into the renewed session.
         sign_in_hook=journey_context.carrying_journey(signin.audited(hook, audit)),
         on_failure=signin.audit_failure(audit),
+        keep_on_failure=(journey_context.PENDING,),
     )
     app.register_blueprint(pages.bp)
     journeys.init_app(app)

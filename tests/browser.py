@@ -80,12 +80,16 @@ class Browser:
         parser.feed(self.page.text)
         return parser.forms
 
-    def submit(self, button_text: str, *, follow: bool = True, extra=None) -> requests.Response:
-        """Click the submit button whose text (or value) contains `button_text`."""
+    def submit(self, button_text: str, *, follow: bool = True, extra=None, untick=()) -> requests.Response:
+        """Click the submit button whose text (or value) contains `button_text`.
+
+        `extra` adds fields (a dict or (name, value) pairs); `untick` removes (name, value) pairs, as
+        unticking a checkbox would.
+        """
         for form in self.forms():
             for name, value, text in form.buttons:
                 if button_text in text or (value and button_text == value):
-                    data = list(form.fields)
+                    data = [pair for pair in form.fields if pair not in set(untick)]
                     if name:
                         data.append((name, value or ""))
                     data.extend(extra.items() if isinstance(extra, dict) else (extra or []))

@@ -69,11 +69,14 @@ MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
 
 
 def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch_identity_only,
-             on_failure: Callable[[str, dict], None] | None = None) -> None:
-    """`on_failure(reason, context)` hears of every failed attempt (e.g. for an audit trail)."""
+             on_failure: Callable[[str, dict], None] | None = None, keep_on_failure: tuple[str, ...] = ()) -> None:
+    """`on_failure(reason, context)` hears of every failed attempt (e.g. for an audit trail);
+    `keep_on_failure` names session keys that hold no personal data and survive a failed attempt (e.g. the
+    journey a portal opened), so that « Réessayer » picks up where the person was."""
     app.extensions["franceconnect"] = FranceConnectClient(settings.franceconnect)
     app.extensions["franceconnect_sign_in_hook"] = sign_in_hook
     app.extensions["franceconnect_on_failure"] = on_failure
+    app.extensions["franceconnect_keep_on_failure"] = keep_on_failure
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -94,8 +97,14 @@ def _fail(motif: str, reason: str, *, level: int = logging.WARNING, context: dic
             on_failure(reason, context or {})
         except Exception as error:  # the person must still get their page
             log.error("sign-in failure hook failed type=%s", type(error).__name__)
+    kept = {key: session[key] for key in current_app.extensions["franceconnect_keep_on_failure"] if key in session}
     session.clear()
-    response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id), 303)
+    session.update(kept)
+    retry = {}
+    if context and context.get("next") != DEFAULT_NEXT and _NEXT.match(context.get("next") or ""):
+        # The retry button starts the same sign-in again: same destination, same sources.
+        retry = {"next": context["next"], "sources": ",".join(context.get("sources") or []) or "none"}
+    response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id, **retry), 303)
     return _no_leak(response)
 
 
@@ -221,7 +230,14 @@ def error():
     if motif not in MOTIFS:
         motif = "echec"
     ref = request.args.get("ref")
-    return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None), 400
+    next_path = request.args.get("next") or ""
+    retry_next = next_path if _NEXT.match(next_path) else None
+    retry_sources = None
+    if retry_next:
+        known = current_app.extensions["settings"].providers.sources
+        retry_sources = [s for s in known if s in (request.args.get("sources") or "").split(",")]
+    return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None,
+                           fc_next=retry_next, fc_chosen_sources=retry_sources), 400
 
 
 @bp.post("/logout")

@@ -66,6 +66,7 @@ class Shots:
     def __init__(self, page, test_name: str) -> None:
         self.page = page
         self.folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        shutil.rmtree(self.folder, ignore_errors=True)  # a previous run's steps would mix with this one's
         self.count = 0
 
     def take(self, step: str) -> None:

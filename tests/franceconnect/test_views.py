@@ -283,3 +283,17 @@ def test_failures_are_reported_to_the_hook_and_a_broken_hook_does_not_break_the_
     response = callback(client, error="access_denied", state=params["state"])
     assert_failed(client, response, "annule", caplog, "callback_error_access_denied")
     assert "sign-in failure hook failed type=RuntimeError" in caplog.text
+
+
+@pytest.mark.parametrize("next_path", ["//evil.example/x", "https://evil.example/", "/a?b=c", "/\\evil"])
+def test_error_page_retry_never_points_elsewhere(client, next_path):
+    html = client.get("/auth/erreur?" + urlencode({"motif": "annule", "next": next_path})).get_data(as_text=True)
+    assert 'name="next"' not in html and "evil" not in html
+
+
+def test_error_page_retry_keeps_a_journey_destination(client):
+    query = urlencode({"motif": "annule", "next": "/preadmission/chu-demo/personnes", "sources": "cnam,bogus"})
+    html = client.get("/auth/erreur?" + query).get_data(as_text=True)
+    assert 'name="next" value="/preadmission/chu-demo/personnes"' in html
+    assert 'name="sources_chosen" value="1"' in html
+    assert 'name="sources" value="bogus"' not in html

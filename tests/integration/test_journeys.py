@@ -367,3 +367,22 @@ def test_sign_in_successes_and_failures_are_audited_without_personal_data(make_s
     raw_sub = pairwise_sub(stack.service.extensions["settings"].franceconnect.client_id, "test")
     assert subject != raw_sub
     assert all(raw_sub not in str(tuple(r)) and "DUBOIS" not in str(tuple(r)) for r in rows)
+
+
+def test_retry_after_a_cancel_resumes_the_same_journey_with_the_portal_parameters(make_stack):
+    stack = make_stack()
+    browser = stack.browser()
+    browser.get(stack.service_url + "/preadmission/chu-demo/?ref=PORTAIL-42&service=Cardiologie")
+    login = browser.submit("FranceConnect", follow=False, untick=[("sources", "c2s")])
+    browser.get(login.headers["Location"])
+    page = browser.submit("Revenir sur le site")  # cancel at FranceConnect
+    assert "La connexion avec FranceConnect n’a pas abouti" in page.text
+    retry = browser.submit("FranceConnect", follow=False)
+    assert "droits_assurance_maladie" in retry.headers["Location"]
+    assert "complementaire_sante_solidaire" not in retry.headers["Location"]
+    browser.get(retry.headers["Location"])
+    browser.submit("test")
+    page = browser.submit("Continuer")
+    assert page.url == stack.service_url + "/preadmission/chu-demo/personnes"
+    browser.submit("Continuer", extra={"patient": "self"})
+    assert "PORTAIL-42" in browser.page.text or "Cardiologie" in browser.page.text
