@@ -76,3 +76,9 @@ def test_unexpected_errors_show_no_stack_trace(app, caplog):
 def test_signed_in_page_requires_a_session(client):
     response = client.get("/mon-espace")
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_privacy_page_states_the_configured_retention(make_app):
+    app = make_app(DOSSIER_RETENTION_DAYS={"preadmission": 45, "adhesion": 20})
+    html = app.test_client().get("/donnees-personnelles").get_data(as_text=True)
+    assert "45 jours pour une pré-admission" in html and "20 jours pour une adhésion" in html

@@ -31,4 +31,7 @@ def accessibility():
 
 @bp.get("/donnees-personnelles")
 def privacy():
-    return render_template("pages/privacy.html")
+    retention = current_app.extensions["dossier_settings"]
+    return render_template("pages/privacy.html", preadmission_days=retention.retention_for("preadmission"),
+                           adhesion_days=retention.retention_for("adhesion"),
+                           audit_days=retention.audit_retention_days)
