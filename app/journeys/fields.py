@@ -49,8 +49,19 @@ def address_field(field_name: str, *, required: bool = True, maximum: int = 150)
     return text_field(field_name, Pattern(_ADDRESS, message), required=required, maximum=maximum)
 
 
+class PhoneField(StringField):
+    """Kept in E.164 (+33612345678) but shown back as people write it in France (06 12 34 56 78)."""
+
+    def _value(self) -> str:
+        value = super()._value()
+        if isinstance(value, str) and len(value) == 12 and value.startswith("+33") and value[1:].isdigit():
+            return f"0{value[3]} " + " ".join(value[i:i + 2] for i in range(4, 12, 2))
+        return value
+
+
 def phone_field(field_name: str, *, required: bool = True) -> StringField:
-    return text_field(field_name, check.FrenchPhone(), required=required, maximum=30)
+    return PhoneField(labels.FIELDS[field_name], validators=[*_chain(required, 30), check.FrenchPhone()],
+                      filters=[_strip])
 
 
 class IsoDateField(DateField):

@@ -248,3 +248,17 @@ def test_iban_and_sepa_mandate_are_required(app):
     ok, form = check_form(app, adhesion_form(0), {**ADHESION, "iban": "FR7630006000011234567890188",
                                                   "consent_sepa": ""})
     assert not ok and set(form.errors) == {"iban", "consent_sepa"}
+
+
+def test_a_normalised_phone_is_shown_back_the_french_way(app):
+    from wtforms import Form
+
+    from app.journeys.fields import phone_field
+
+    class PhoneForm(Form):
+        phone = phone_field("phone")
+
+    with app.test_request_context():
+        form = PhoneForm(data={"phone": "+33612345678"})
+        assert 'value="06 12 34 56 78"' in form.phone()
+        assert PhoneForm(data={"phone": "+590690123456"}).phone._value() == "+590690123456"
