@@ -34,6 +34,7 @@ def sandbox_config(settings: Settings):
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per plugin at every start-up
     try:
         service = create_app()
     except ConfigError as error:
