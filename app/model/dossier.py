@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,15 +28,7 @@ AuditEventName = Literal[
     "dossier_delivered",
     "dossier_purged",
 ]
-AUDIT_EVENTS: tuple[AuditEventName, ...] = (
-    "journey_started",
-    "sign_in_succeeded",
-    "sign_in_failed",
-    "source_outcome",
-    "dossier_submitted",
-    "dossier_delivered",
-    "dossier_purged",
-)
+AUDIT_EVENTS: tuple[AuditEventName, ...] = typing.get_args(AuditEventName)
 
 # Read aloud over the phone or copied from a receipt: no 0/O nor 1/I to confuse. 32 symbols, 8 of them per
 # reference = 40 random bits; collisions are caught by the unique constraint and retried.
