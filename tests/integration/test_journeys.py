@@ -83,8 +83,9 @@ def assert_page_shows(html: str, content: dict) -> None:
 
 
 @pytest.fixture
-def stack(make_stack):
-    return make_stack(CNAM_EXONERATIONS=True)
+def stack(make_stack, database_uri):
+    # Every scenario on SQLite, and on PostgreSQL where it is reachable (mandatory in CI).
+    return make_stack(CNAM_EXONERATIONS=True, SQLALCHEMY_DATABASE_URI=database_uri)
 
 
 def test_an_adult_with_c2s_pre_admits_herself(stack):
