@@ -213,6 +213,19 @@ class FranceConnectClient:
         except InvalidIdentity as exc:
             raise FranceConnectProtocolError("userinfo_invalid_identity") from exc
 
+    def revoke(self, token: TokenResult) -> bool:
+        """Revoke the access token (RFC 7009, client_secret_post; franceconnect.md §7) once its data is fetched,
+        so it is useless to anyone who might copy it. Best effort: False when FC offers no revocation."""
+        endpoint = self.metadata().revocation_endpoint
+        if endpoint is None:
+            return False
+        form = {"token": token.access_token, "token_type_hint": "access_token",
+                "client_id": self._settings.client_id, "client_secret": self._settings.client_secret}
+        result = self._call("POST", endpoint, what="revocation", data=form)
+        if result.status != 200:
+            raise _status_error(result, "revocation")
+        return True
+
     def logout_url(self, id_token_hint: str, state: str) -> str:
         """RP-initiated logout at FC's end_session endpoint (franceconnect.md §7); a browser redirect."""
         return _with_query(self.metadata().end_session_endpoint, [

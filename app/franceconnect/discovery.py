@@ -9,10 +9,13 @@ issuer's own origin.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from app.franceconnect.errors import FranceConnectConfigError, FranceConnectUnavailable
+
+log = logging.getLogger(__name__)
 
 WELL_KNOWN_PATH = "/.well-known/openid-configuration"
 _ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint")
@@ -27,6 +30,7 @@ class ProviderMetadata:
     userinfo_endpoint: str
     jwks_uri: str
     end_session_endpoint: str
+    revocation_endpoint: str | None = None  # optional (RFC 7009); None when absent or not on the issuer's host
     id_token_signing_alg_values_supported: tuple[str, ...] = ()
     userinfo_signing_alg_values_supported: tuple[str, ...] = ()
 
@@ -83,8 +87,25 @@ def parse_metadata(body: bytes, *, issuer: str, id_token_alg: str) -> ProviderMe
     if userinfo_algs and id_token_alg not in userinfo_algs:
         raise FranceConnectConfigError("discovery_userinfo_alg_not_offered")
     return ProviderMetadata(
+        revocation_endpoint=_revocation_endpoint(document, issuer),
         issuer=issuer,
         id_token_signing_alg_values_supported=id_token_algs,
         userinfo_signing_alg_values_supported=userinfo_algs,
         **endpoints,
     )
+
+
+def _revocation_endpoint(document: dict, issuer: str) -> str | None:
+    """Optional, so a doubtful one is ignored rather than blocking sign-in; it receives our secret and the
+    access token, so like the other back-channel endpoints it must be on the issuer's own host."""
+    url = document.get("revocation_endpoint")
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        same_origin = _origin(url) == _origin(issuer) and not urlsplit(url).fragment
+    except ValueError:
+        same_origin = False
+    if not same_origin:
+        log.warning("discovery revocation_endpoint ignored reason=not_on_issuer_host")
+        return None
+    return url

@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
 
@@ -77,6 +78,8 @@ def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch
     app.extensions["franceconnect_sign_in_hook"] = sign_in_hook
     app.extensions["franceconnect_on_failure"] = on_failure
     app.extensions["franceconnect_keep_on_failure"] = keep_on_failure
+    # Revocations run after the response: the person does not wait for them.
+    app.extensions["franceconnect_background"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fc-revoke")
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -208,6 +211,8 @@ def callback():
     except FranceConnectProtocolError as error:
         return _fail("echec", error.reason, level=logging.ERROR, context=context)
 
+    # The identity and the rights are fetched: the access token has no further use here.
+    current_app.extensions["franceconnect_background"].submit(_revoke_quietly, client, token)
     extensions.start_authenticated_session(current_app)
     session.update(extra)
     session[IDENTITY] = identity.to_dict()
@@ -215,6 +220,17 @@ def callback():
     log.info("franceconnect login succeeded")
     next_path = context["next"] if _NEXT.match(context["next"]) else DEFAULT_NEXT
     return _no_leak(redirect(next_path, 303))
+
+
+def _revoke_quietly(client: FranceConnectClient, token: TokenResult) -> None:
+    try:
+        if client.revoke(token):
+            log.info("franceconnect access token revoked")
+    except FranceConnectError as error:
+        # It expires within 60 s anyway; a failed revocation only shortens nothing.
+        log.warning("franceconnect revocation failed reason=%s", error.reason)
+    except Exception as error:
+        log.error("franceconnect revocation crashed type=%s", type(error).__name__)
 
 
 def _context_of(tx_data: dict | None) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -153,3 +154,15 @@ def test_key_rotation_at_franceconnect_is_accepted_after_one_jwks_refetch(stack)
     stack.fc.keys.rotate()
     page = sign_in(stack, stack.browser(), "avec_nom_dusage")
     assert page.url.endswith("/mon-espace") and "MERCIER" in page.text
+
+
+def test_the_access_token_is_revoked_once_the_data_is_fetched(stack):
+    page = sign_in(stack, stack.browser())
+    assert page.url.endswith("/mon-espace")
+    deadline = time.monotonic() + 5
+    while stack.sandbox_hits["/api/v2/token/revocation"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stack.sandbox_hits["/api/v2/token/revocation"] == 1
+    # Nothing the sandbox issued to this client is still usable.
+    issued = list(stack.fc._tokens.values())
+    assert not any(stack.fc.introspect(token.value) for token in issued)
