@@ -62,7 +62,6 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.pages import views as pages
 
     retriever = RightsRetriever(settings.providers)
-    app.extensions["rights_retriever"] = retriever
     audit = app.extensions["audit"]
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
     franceconnect_views.init_app(

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cachelib import FileSystemCache
-from flask import Flask, g, session
+from flask import Flask, session
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
@@ -68,7 +68,6 @@ def init_app(app: Flask, settings: Settings) -> None:
         if now - created > s.absolute_lifetime or now - seen > s.idle_timeout:
             log.info("session expired reason=%s", "absolute" if now - created > s.absolute_lifetime else "idle")
             session.clear()
-            g.session_expired = True
             return
         session[SEEN] = now
 

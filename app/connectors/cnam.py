@@ -9,9 +9,7 @@ checked, unknown fields are ignored. Exemptions and the médecin traitant are fo
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from app.connectors import http as outbound
@@ -121,33 +119,6 @@ def fetch_exonerations(http: outbound.OutboundHttp, *, access_token: str, api_ke
             actual_delivery_date=maternity.date("date_reelle_accouchement"),
         ))
     return tuple(exonerations)
-
-
-def fetch_beneficiary_details(
-    http: outbound.OutboundHttp, *, access_token: str, api_key: str, beneficiary: rights.Beneficiary,
-    deadline: outbound.Deadline, include_medecin_traitant: bool = False, include_exonerations: bool = False,
-) -> rights.Beneficiary:
-    """`beneficiary` (from `fetch_me`/`fetch_beneficiaires`) completed with its caisse, contracts and, when asked,
-    médecin traitant and exemptions. A section answered 404 or empty is absent: None, or () for lists.
-
-    Who may receive the médecin traitant and exemptions is the caller's rule (B.1): both default to off.
-    """
-    if beneficiary.nir is None:
-        raise ValueError("beneficiary has no NIR to ask about")
-    ask: dict[str, Any] = dict(access_token=access_token, api_key=api_key, nir=beneficiary.nir, deadline=deadline)
-    caisse = _or_absent(lambda: fetch_caisse(http, **ask), None)
-    contracts = _or_absent(lambda: fetch_contrats(http, **ask), ())
-    medecin = _or_absent(lambda: fetch_medecin_traitant(http, **ask), None) if include_medecin_traitant else None
-    exonerations = _or_absent(lambda: fetch_exonerations(http, **ask), ()) if include_exonerations else None
-    return dataclasses.replace(beneficiary, caisse=caisse, contracts=contracts, medecin_traitant=medecin,
-                               exonerations=exonerations)
-
-
-def _or_absent(fetch: Callable[[], Any], absent: Any) -> Any:
-    try:
-        return fetch()
-    except CnamNotFound:
-        return absent
 
 
 def _get(http: outbound.OutboundHttp, path: str, access_token: str, api_key: str, deadline: outbound.Deadline,

@@ -119,33 +119,21 @@ def test_a_malformed_nir_never_goes_out(http, deadline, rsps, nir):
     assert len(rsps.calls) == 0
 
 
-def test_details_for_a_mutuelle_skip_medecin_and_exemptions(http, deadline, rsps):
+def test_each_section_is_asked_about_one_nir(http, deadline, rsps):
     rsps.get(CNAM_BASE + "/caisse", json=p.CAISSE)
     rsps.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
-    detailed = cnam.fetch_beneficiary_details(http, **AUTH, beneficiary=CHILD, deadline=deadline)
-    assert [c.request.url for c in rsps.calls] == [CNAM_BASE + "/caisse", CNAM_BASE + "/contrats"]
-    assert (detailed.caisse, detailed.contracts, detailed.medecin_traitant, detailed.exonerations) == (
-        CAISSE, (CONTRACT,), None, None)
-    assert detailed.first_name == "LUCAS"
-
-
-def test_details_for_a_hospital_with_absent_sections(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/caisse", status=404)
-    rsps.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
-    rsps.get(CNAM_BASE + "/medecin-traitant", body="", content_type="application/json")
     rsps.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
-    detailed = cnam.fetch_beneficiary_details(
-        http, **AUTH, beneficiary=INSURED, deadline=deadline, include_medecin_traitant=True, include_exonerations=True
-    )
-    assert (detailed.caisse, detailed.contracts, detailed.medecin_traitant, detailed.exonerations) == (
-        None, (CONTRACT,), None, (EXONERATION,))
+    ask = dict(AUTH, nir=p.NIR_INSURED, deadline=deadline)
+    assert cnam.fetch_caisse(http, **ask) == CAISSE
+    assert cnam.fetch_contrats(http, **ask) == (CONTRACT,)
+    assert cnam.fetch_exonerations(http, **ask) == (EXONERATION,)
     assert all(c.request.headers["nir"] == p.NIR_INSURED for c in rsps.calls)
 
 
-def test_details_propagate_other_failures(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/caisse", status=403)
-    with pytest.raises(cnam.CnamRefused):
-        cnam.fetch_beneficiary_details(http, **AUTH, beneficiary=INSURED, deadline=deadline)
+def test_an_empty_section_is_absent(http, deadline, rsps):
+    rsps.get(CNAM_BASE + "/medecin-traitant", body="", content_type="application/json")
+    with pytest.raises(cnam.CnamNotFound):
+        cnam.fetch_medecin_traitant(http, **AUTH, nir=p.NIR_INSURED, deadline=deadline)
 
 
 @pytest.mark.parametrize(
@@ -309,9 +297,10 @@ def test_logs_hold_no_token_key_nir_name_or_rights(http, deadline, rsps, caplog)
     rsps.get(CNAM_BASE + "/medecin-traitant", status=503, body="FOURNIER " + p.NIR_INSURED)
     rsps.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
     me = cnam.fetch_me(http, **AUTH, deadline=deadline)
+    ask = dict(AUTH, nir=me.nir, deadline=deadline)
+    cnam.fetch_caisse(http, **ask), cnam.fetch_contrats(http, **ask), cnam.fetch_exonerations(http, **ask)
     with pytest.raises(cnam.CnamUnavailable):
-        cnam.fetch_beneficiary_details(http, **AUTH, beneficiary=me, deadline=deadline, include_medecin_traitant=True,
-                                       include_exonerations=True)
+        cnam.fetch_medecin_traitant(http, **ask)
     assert "provider=cnam method=GET path=/medecin-traitant status=503" in caplog.text
     for secret in (TOKEN, API_KEY, p.NIR_INSURED, "FOURNIER", "AUDREY", "1985-03-02", "BASE", "01261", "Angers"):
         assert secret not in caplog.text
