@@ -152,14 +152,9 @@ def login():
         return _fail("configuration", error.reason, level=logging.ERROR)
     except FranceConnectError as error:
         return _fail("indisponible", error.reason)
-    now = time.time()
-    pending = {
-        state: data
-        for state, data in (session.get(PENDING) or {}).items()
-        if not AuthTransaction.from_dict(data).expired(now, TRANSACTION_TTL)
-    }
-    for stale in sorted(pending, key=lambda s: pending[s]["created_at"])[: max(0, len(pending) - MAX_PENDING + 1)]:
-        del pending[stale]
+    pending = {state: data for state, data in (session.get(PENDING) or {}).items() if _transaction(data)}
+    while len(pending) >= MAX_PENDING:
+        pending.pop(next(iter(pending)))  # the oldest: attempts are kept in the order they started
     pending[tx.state] = {**tx.to_dict(), "sources": sources, "next": next_path}
     session[PENDING] = pending
     extensions.touch_session()
@@ -191,9 +186,9 @@ def callback():
     if tx_data is None:
         reason = "state_missing" if state is None else "state_unknown_or_used"
         return _fail("expire", reason)
-    tx = AuthTransaction.from_dict(tx_data)
     context = _context_of(tx_data)
-    if tx.expired(time.time(), TRANSACTION_TTL):
+    tx = _transaction(tx_data)
+    if tx is None:
         return _fail("expire", "state_expired", context=context)
     code = _single("code")
     if not code or not _CODE.match(code):
@@ -220,6 +215,15 @@ def callback():
     log.info("franceconnect login succeeded")
     next_path = context["next"] if _NEXT.match(context["next"]) else DEFAULT_NEXT
     return _no_leak(redirect(next_path, 303))
+
+
+def _transaction(data) -> AuthTransaction | None:
+    """An unexpired attempt of this browser; an expired or unreadable entry (an older release's) is None."""
+    try:
+        tx = AuthTransaction.from_dict(data)
+    except ValueError:
+        return None
+    return None if tx.expired(time.time(), TRANSACTION_TTL) else tx
 
 
 def _revoke_quietly(client: FranceConnectClient, token: TokenResult) -> None:

@@ -297,3 +297,13 @@ def test_error_page_retry_keeps_a_journey_destination(client):
     assert 'name="next" value="/preadmission/chu-demo/personnes"' in html
     assert 'name="sources_chosen" value="1"' in html
     assert 'name="sources" value="bogus"' not in html
+
+
+def test_an_unreadable_pending_attempt_is_refused_without_a_500(client, fc, caplog):
+    params = start_login(client, fc)
+    with client.session_transaction() as session:
+        session[views.PENDING][params["state"]] = {"state": params["state"], "created_at": "yesterday"}
+    response = callback(client, **params)
+    assert_failed(client, response, "expire", caplog, "state_expired")
+    assert fc.hits["token"] == 0
+    start_login(client, fc)  # a new attempt is not hindered by the unreadable one
