@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from app import ConfigError, create_app
 from app.config import Settings
+from app.web import correlated_handler
 
 
 def sandbox_config(settings: Settings):
@@ -33,7 +34,7 @@ def sandbox_config(settings: Settings):
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, handlers=[correlated_handler()])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per plugin at every start-up
     try:
         service = create_app()

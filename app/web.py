@@ -38,19 +38,24 @@ class CorrelationIdFilter(logging.Filter):
         return True
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
+
+
+def correlated_handler() -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.addFilter(CorrelationIdFilter())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    return handler
+
+
 def configure_logging(app: Flask) -> None:
+    """Log the service's records once, with their correlation id, unless the host already configured logging
+    (the dev server, a WSGI server, pytest): then they propagate to its handlers, and adding ours would print
+    every line twice."""
     logger = logging.getLogger("app")
-    if any(isinstance(f, CorrelationIdFilter) for f in logger.filters):
-        return
-    logger.addFilter(CorrelationIdFilter())
     logger.setLevel(logging.DEBUG if app.debug else logging.INFO)
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.addFilter(CorrelationIdFilter())
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
-        )
-        logger.addHandler(handler)
+    if not logger.handlers and not logging.getLogger().handlers:
+        logger.addHandler(correlated_handler())
 
 
 def content_security_policy(settings: Settings) -> str:

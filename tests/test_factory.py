@@ -82,3 +82,11 @@ def test_privacy_page_states_the_configured_retention(make_app):
     app = make_app(DOSSIER_RETENTION_DAYS={"preadmission": 45, "adhesion": 20})
     html = app.test_client().get("/donnees-personnelles").get_data(as_text=True)
     assert "45 jours pour une pré-admission" in html and "20 jours pour une adhésion" in html
+
+
+def test_logging_configured_by_the_host_gets_each_record_once(make_app):
+    import logging
+
+    assert logging.getLogger().handlers  # pytest, like the dev server or a WSGI server, configured logging
+    make_app()
+    assert logging.getLogger("app").handlers == []  # records propagate to the host's handlers only
