@@ -18,11 +18,11 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from app.connectors.retrieval import SourceResult
 from app.journeys.context import JourneyContext
 from app.journeys.prefill import DECLARED, ORGANISATION, People, Prefill, Value
 from app.model.identity import Identity
 from app.model.organisation import Organisation
+from app.model.outcome import SourceResult
 
 VERSION = 1
 _BENEFICIARY = re.compile(r"ben([0-9]+)_(.+)")

@@ -14,7 +14,6 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from app import extensions
 from app.config import Settings
-from app.connectors.retrieval import SourceResult
 from app.franceconnect.views import current_identity
 from app.journeys import context as journey_context
 from app.journeys import validators
@@ -24,6 +23,7 @@ from app.journeys.prefill import People, Prefill, prefill
 from app.journeys.signin import RIGHTS, rights_from_session
 from app.model.identity import Identity
 from app.model.organisation import JOURNEY_OF_KIND, Organisation
+from app.model.outcome import SourceResult
 
 SIGN_IN_FIRST = "Pour continuer, identifiez-vous avec FranceConnect depuis cette page."
 

@@ -15,8 +15,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.connectors.retrieval import SourceResult
 from app.model.identity import Identity
+from app.model.outcome import SourceResult
 from app.model.rights import Beneficiary, C2SStatus, CnamRights
 
 FRANCECONNECT, CNAM, API_PARTICULIER, ORGANISATION, DECLARED = (

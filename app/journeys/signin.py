@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import re
 
-from app.connectors.retrieval import RightsRetriever, SourceResult
+from app.connectors.retrieval import RightsRetriever
 from app.franceconnect.client import FranceConnectClient, TokenResult
 from app.model.identity import Identity
+from app.model.outcome import SourceResult
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ import responses
 
 from app.config import ProviderSettings
 from app.connectors import api_particulier, cnam
-from app.connectors.retrieval import RightsRetriever, SourceResult
+from app.connectors.retrieval import RightsRetriever
 from app.model import rights
+from app.model.outcome import SourceResult
 from tests.connectors import API_PARTICULIER_BASE, CNAM_BASE
 from tests.connectors import payloads as p
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.connectors.retrieval import SourceResult
 from app.model import rights
 from app.model.identity import Identity
+from app.model.outcome import SourceResult
 
 AT = "2026-11-22T13:05:00.000+00:00"
 SIGNED_IN_AT = "2026-11-22T13:04:58+00:00"
