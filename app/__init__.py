@@ -40,36 +40,36 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
             if settings.environment == "development"
             else secrets.token_urlsafe(48)
         )
-    app.extensions["settings"] = settings
-
     web.init_app(app, settings)
     extensions.init_app(app, settings)
 
-    from app.dossiers import cli as dossiers_cli
-
-    dossier_settings = app_config.load_dossier_settings(
-        app.config, production=settings.is_production, instance_path=app.instance_path
-    )
-    app.extensions["dossier_settings"] = dossier_settings
-    # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
-    dossiers_cli.init_app(app, dossier_settings, upgrade_schema=not settings.is_production)
-
     from app.connectors.retrieval import RightsRetriever
+    from app.dossiers import cli as dossiers_cli
+    from app.dossiers.room import open_room
     from app.franceconnect import views as franceconnect_views
-    from app.journeys import context as journey_context
     from app.journeys import signin
     from app.journeys import views as journeys
     from app.pages import views as pages
 
+    dossier_settings = app_config.load_dossier_settings(
+        app.config, production=settings.is_production, instance_path=app.instance_path
+    )
+    # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
+    dossiers = open_room(dossier_settings, upgrade_schema=not settings.is_production)
+    dossiers_cli.register(app, dossiers)
     retriever = RightsRetriever(settings.providers)
-    audit = app.extensions["audit"]
+    extensions.register_services(app, extensions.Services(
+        settings=settings, dossier_settings=dossier_settings, retriever=retriever, dossiers=dossiers.store,
+        audit=dossiers.audit,
+    ))
+
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
     franceconnect_views.init_app(
-        app, settings,
+        app, settings.franceconnect,
+        plan=signin.make_planner(settings.providers, settings.franceconnect.scopes),
         # The journey's context, opened before sign-in, is carried into the renewed session.
-        sign_in_hook=journey_context.carrying_journey(signin.audited(hook, audit)),
-        on_failure=signin.audit_failure(audit),
-        keep_on_failure=(journey_context.PENDING,),
+        sign_in_hook=signin.carrying_journey(signin.audited(hook, dossiers.audit)),
+        on_failure=signin.audit_failure(dossiers.audit),
     )
     app.register_blueprint(pages.bp)
     journeys.init_app(app)

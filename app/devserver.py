@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.serving import make_server
 
-from app import ConfigError, create_app
+from app import ConfigError, create_app, extensions
 from app.config import Settings
 from app.web import correlated_handler
 
@@ -41,7 +41,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"Configuration refusée : {error}", file=sys.stderr)
         return 2
-    settings: Settings = service.extensions["settings"]
+    settings: Settings = extensions.services(service).settings
     if not settings.sandbox:
         print("SANDBOX is off: run the service with a WSGI server (see README).", file=sys.stderr)
         return 2

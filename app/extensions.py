@@ -1,27 +1,28 @@
-"""Extension objects and their wiring: server-side sessions and CSRF protection."""
+"""Extension objects and their wiring: server-side sessions, CSRF protection, and the services views use."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cachelib import FileSystemCache
-from flask import Flask, session
+from flask import Flask, current_app
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-from app.config import Settings
+from app import sessions
+from app.config import DossierSettings, Settings
+from app.connectors.retrieval import RightsRetriever
+from app.dossiers.audit import AuditTrail
+from app.dossiers.store import DossierStore
 
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
 server_session = Session()
-
-# Keys of the server-side session that belong to the session machinery itself.
-CREATED = "_created"
-SEEN = "_seen"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -60,29 +61,32 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _enforce_session_lifetimes() -> None:
         # The store's TTL already drops idle sessions; checking here too makes both limits exact and
         # adds the absolute lifetime, which a sliding TTL cannot express.
-        if not session:
+        state = sessions.current()
+        if not state:
             return
-        now = time.time()
-        created = session.get(CREATED, now)
-        seen = session.get(SEEN, now)
-        if now - created > s.absolute_lifetime or now - seen > s.idle_timeout:
-            log.info("session expired reason=%s", "absolute" if now - created > s.absolute_lifetime else "idle")
-            session.clear()
-            return
-        session[SEEN] = now
+        expired = state.expiry(time.time(), idle=s.idle_timeout, absolute=s.absolute_lifetime)
+        if expired:
+            log.info("session expired reason=%s", expired)
+            state.clear()
 
 
-def start_authenticated_session(app: Flask) -> None:
-    """Renew the session identifier (no fixation) and restart its clocks; the caller fills it after."""
-    session.clear()
-    now = time.time()
-    session[CREATED] = now
-    session[SEEN] = now
-    app.session_interface.regenerate(session)
+@dataclass(frozen=True)
+class Services:
+    """The objects the factory builds once per app, for the views that need them."""
+
+    settings: Settings
+    dossier_settings: DossierSettings
+    retriever: RightsRetriever
+    dossiers: DossierStore
+    audit: AuditTrail
 
 
-def touch_session() -> None:
-    """Start the clocks of a session that has just received its first value."""
-    now = time.time()
-    session.setdefault(CREATED, now)
-    session.setdefault(SEEN, now)
+_SERVICES = "droits_connect_services"
+
+
+def register_services(app: Flask, services: Services) -> None:
+    app.extensions[_SERVICES] = services
+
+
+def services(app: Flask | None = None) -> Services:
+    return (app or current_app).extensions[_SERVICES]

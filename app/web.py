@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-import secrets
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
+from app.correlation import new_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 # The only DSFR files we serve: the FranceConnect button's official stylesheet.
 DSFR_ASSETS = {"connect.min.css": DSFR_DIST / "component" / "connect" / "connect.min.css"}
-_CORRELATION_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 class CorrelationIdFilter(logging.Filter):
@@ -87,7 +85,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def _correlation_id() -> None:
-        g.correlation_id = secrets.token_hex(8)
+        g.correlation_id = new_correlation_id()
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -178,7 +176,3 @@ def nir_fr(value) -> str:
     if len(text) != 15:
         return text
     return " ".join((text[0], text[1:3], text[3:5], text[5:7], text[7:10], text[10:13], text[13:15]))
-
-
-def is_correlation_id(value: str | None) -> bool:
-    return bool(value) and bool(_CORRELATION_ID.match(value))

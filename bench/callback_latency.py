@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from app.devserver import sandbox_config  # noqa: E402
+from app.extensions import services
 from app.sandbox import create_sandbox_app  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 
@@ -96,7 +97,7 @@ def main() -> int:
             instance_path=instance,
         )
         logging.getLogger("app").setLevel(logging.WARNING)  # one line per call would skew the timing
-        config = replace(sandbox_config(service_slot.app.extensions["settings"]), latency=args.latency)
+        config = replace(sandbox_config(services(service_slot.app).settings), latency=args.latency)
         sandbox = multiprocessing.get_context("fork").Process(target=_run_sandbox, args=(sandbox_server, config),
                                                               daemon=True)
         sandbox.start()

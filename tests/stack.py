@@ -14,6 +14,7 @@ import pytest
 
 from app import create_app
 from app.devserver import sandbox_config
+from app.extensions import services
 from app.sandbox import create_sandbox_app
 from tests.browser import Browser
 from tests.conftest import base_config
@@ -67,7 +68,7 @@ def make_stack(tmp_path):
             config.update(overrides)
             instance = tmp_path / f"instance-{next(counter)}"
             service_slot.app = create_app(config, instance_path=str(instance))
-            sandbox_slot.app = create_sandbox_app(sandbox_config(service_slot.app.extensions["settings"]))
+            sandbox_slot.app = create_sandbox_app(sandbox_config(services(service_slot.app).settings))
             return Stack(service_url, sandbox_url, service_slot.app, sandbox_slot.app, sandbox_slot.hits)
 
         yield factory

@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.config import DEFAULTS, ConfigError, load_settings, validate_siret
+from app.extensions import services
 
 PRODUCTION = {
     **DEFAULTS,
@@ -85,7 +86,7 @@ def test_values_parsed_from_the_environment_are_coerced(monkeypatch, tmp_path):
     monkeypatch.setenv("FLASK_RIGHTS_SOURCES", "[]")
     monkeypatch.setenv("FLASK_API_PARTICULIER_RECIPIENT", "13002526500013")
     app = create_app_from_env(tmp_path)
-    settings = app.extensions["settings"]
+    settings = services(app).settings
     assert settings.session.idle_timeout == 900
     assert settings.franceconnect.id_token_alg == "RS256"
     assert settings.franceconnect.scopes == ("openid", "given_name")

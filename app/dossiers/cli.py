@@ -1,4 +1,4 @@
-"""Wiring of the dossiers room into the app, and its commands.
+"""The dossiers room's commands.
 
 `flask dossiers purge` (cron, daily), `flask dossiers rekey` (after putting a new key first),
 `flask db upgrade [REVISION]`, `flask db current`, `flask db revision -m "..." [--autogenerate]`.
@@ -13,32 +13,19 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import Engine
 
-from app.config import DossierSettings
 from app.dossiers import database
-from app.dossiers.audit import AuditTrail
-from app.dossiers.crypto import DossierCipher
 from app.dossiers.errors import DossierDecryptionError
+from app.dossiers.room import DossiersRoom
 from app.dossiers.store import DossierStore
 
 
-def init_app(app: Flask, settings: DossierSettings, *, upgrade_schema: bool = False) -> None:
-    """Build the engine, store and audit trail into app.extensions["dossiers"|"audit"] and register the commands.
-
-    `upgrade_schema=True` (development and tests) runs `alembic upgrade head` now; production runs
-    `flask db upgrade` as a deployment step instead.
-    """
-    engine = database.make_engine(settings.database_uri)
-    audit = AuditTrail(engine, pseudonym_key=settings.pseudonym_key, retention_days=settings.audit_retention_days)
-    store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
-    if upgrade_schema:
-        database.ensure_schema(engine)
-    app.extensions["dossiers"] = store
-    app.extensions["audit"] = audit
-    app.cli.add_command(_dossiers_commands(store))
-    app.cli.add_command(_db_commands(engine))
+def register(app: Flask, room: DossiersRoom) -> None:
+    """Add `flask dossiers …` and `flask db …`, and dispose of the engine with the app."""
+    app.cli.add_command(_dossiers_commands(room.store))
+    app.cli.add_command(_db_commands(room.engine))
     # Every store call opens and closes its own session, so a request leaves nothing to tear down; the pool
     # itself lives as long as the app (disposing it per request or app context would reconnect every time).
-    weakref.finalize(app, engine.dispose)
+    weakref.finalize(app, room.engine.dispose)
 
 
 def _dossiers_commands(store: DossierStore) -> AppGroup:

@@ -13,47 +13,41 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import session as flask_session
 
-from app import extensions
-from app.config import Settings
-from app.franceconnect.client import AuthTransaction, FranceConnectClient, TokenResult
+from app import sessions
+from app.config import FranceConnectSettings  # MERGE: app.franceconnect.settings
+from app.correlation import is_correlation_id
+from app.franceconnect.client import TRANSACTION_TTL, FranceConnectClient, TokenResult
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
     FranceConnectProtocolError,
     FranceConnectUnavailable,
 )
-from app.model.identity import Identity
-from app.web import is_correlation_id
+from app.model.signin import SignInRequest, SignInResult
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-PENDING = "fc_pending"  # state -> AuthTransaction dict, for attempts started in this browser
-IDENTITY = "identity"
-ID_TOKEN = "fc_id_token"
-LOGOUT_STATE = "fc_logout_state"
-MAX_PENDING = 4  # a few tabs at once, not an unbounded list
-TRANSACTION_TTL = 600
 
 _STATE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 # Where to go after sign-in: a path of this service only (no scheme, host, query or "//"), so the
 # parameter cannot become an open redirect.
 _NEXT = re.compile(r"^/(?!/)[A-Za-z0-9/_-]{0,200}$")
 DEFAULT_NEXT = "/mon-espace"
-
-# What the callback does once the ID token is verified: fetch the identity (and, when wired by the
-# factory, the rights, concurrently) and return it with extra values for the session. The default
-# only fetches userinfo, so this room needs nothing from the connectors.
-SignInHook = Callable[[FranceConnectClient, TokenResult, dict], tuple[Identity, dict]]
-
-
-def fetch_identity_only(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
-    return client.fetch_userinfo(token), {}
-
 _CODE = re.compile(r"^[A-Za-z0-9_.~-]{10,256}$")
+
+# What a sign-in is for: given a checked `next` path and the sources the person chose (None when the page
+# offered no choice), the caller's planner returns the request, with the scopes to ask for. This room
+# requests those scopes and hands the request back; it never interprets sources.
+SignInPlanner = Callable[[str, list[str] | None], SignInRequest]
+# What the callback does once the ID token is verified: fetch the identity (and whatever the request needs).
+SignInHook = Callable[[FranceConnectClient, TokenResult, SignInRequest], SignInResult]
+# Hears of every failed attempt with its reason code, and the request when it is known.
+FailureHook = Callable[[str, SignInRequest | None], None]
 
 # Callback `error` values FranceConnect documents; the user caused the first, FranceConnect the next two,
 # and the rest mean our integration is broken (shared/reference/franceconnect.md §3).
@@ -67,46 +61,55 @@ _ERROR_MOTIFS = {
     "unsupported_response_type": "configuration",
 }
 MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
+_EXTENSION = "franceconnect"
 
 
-def init_app(app: Flask, settings: Settings, *, sign_in_hook: SignInHook = fetch_identity_only,
-             on_failure: Callable[[str, dict], None] | None = None, keep_on_failure: tuple[str, ...] = ()) -> None:
-    """`on_failure(reason, context)` hears of every failed attempt (e.g. for an audit trail);
-    `keep_on_failure` names session keys that hold no personal data and survive a failed attempt (e.g. the
-    journey a portal opened), so that « Réessayer » picks up where the person was."""
-    app.extensions["franceconnect"] = FranceConnectClient(settings.franceconnect)
-    app.extensions["franceconnect_sign_in_hook"] = sign_in_hook
-    app.extensions["franceconnect_on_failure"] = on_failure
-    app.extensions["franceconnect_keep_on_failure"] = keep_on_failure
+@dataclass
+class SignInRoom:
+    """What the views use, wired once by the factory; tests may swap a hook."""
+
+    client: FranceConnectClient
+    plan: SignInPlanner
+    hook: SignInHook
+    on_failure: FailureHook | None = None
     # Revocations run after the response: the person does not wait for them.
-    app.extensions["franceconnect_background"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fc-revoke")
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="fc-revoke"))
+
+
+def init_app(app: Flask, settings: FranceConnectSettings, *, plan: SignInPlanner, sign_in_hook: SignInHook,
+             on_failure: FailureHook | None = None) -> None:
+    app.extensions[_EXTENSION] = SignInRoom(FranceConnectClient(settings), plan, sign_in_hook, on_failure)
     app.register_blueprint(bp)
 
     @app.context_processor
     def _signed_in() -> dict:
-        return {"signed_in": IDENTITY in session}
+        return {"signed_in": sessions.current().signed_in}
 
 
-def _client() -> FranceConnectClient:
-    return current_app.extensions["franceconnect"]
+def room(app: Flask | None = None) -> SignInRoom:
+    return (app or current_app).extensions[_EXTENSION]
 
 
-def _fail(motif: str, reason: str, *, level: int = logging.WARNING, context: dict | None = None):
+def fetch_identity_only(client: FranceConnectClient, token: TokenResult, request: SignInRequest) -> SignInResult:
+    """A sign-in hook for a deployment that fetches no rights."""
+    return SignInResult(identity=client.fetch_userinfo(token))
+
+
+def _fail(motif: str, reason: str, *, level: int = logging.WARNING, sign_in: SignInRequest | None = None):
     """End a failed attempt: no session left, a reason in the log, a French page at a clean URL."""
     log.log(level, "franceconnect login failed motif=%s reason=%s", motif, reason)
-    on_failure = current_app.extensions.get("franceconnect_on_failure")
+    on_failure = room().on_failure
     if on_failure is not None:
         try:
-            on_failure(reason, context or {})
+            on_failure(reason, sign_in)
         except Exception as error:  # the person must still get their page
             log.error("sign-in failure hook failed type=%s", type(error).__name__)
-    kept = {key: session[key] for key in current_app.extensions["franceconnect_keep_on_failure"] if key in session}
-    session.clear()
-    session.update(kept)
+    sessions.current().clear_after_failed_sign_in()
     retry = {}
-    if context and context.get("next") != DEFAULT_NEXT and _NEXT.match(context.get("next") or ""):
+    if sign_in is not None and sign_in.next_path != DEFAULT_NEXT and _NEXT.match(sign_in.next_path):
         # The retry button starts the same sign-in again: same destination, same sources.
-        retry = {"next": context["next"], "sources": ",".join(context.get("sources") or []) or "none"}
+        retry = {"next": sign_in.next_path, "sources": ",".join(sign_in.sources) or "none"}
     response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id, **retry), 303)
     return _no_leak(response)
 
@@ -126,38 +129,26 @@ def _single(name: str) -> str | None:
     return values[0] if values else None
 
 
-def _requested_sources(settings: Settings) -> list[str]:
-    """The data sources the person agreed to; without a choice on the page, all the deployment uses."""
-    if request.form.get("sources_chosen") != "1":
-        return list(settings.providers.sources)
-    chosen = set(request.form.getlist("sources"))
-    return [source for source in settings.providers.sources if source in chosen]
+def _safe_next(next_path: str | None) -> str:
+    if next_path and not _NEXT.match(next_path):
+        log.warning("login refused an unsafe next parameter")
+        return DEFAULT_NEXT
+    return next_path or DEFAULT_NEXT
 
 
 @bp.post("/login")
 def login():
-    client = _client()
-    settings: Settings = current_app.extensions["settings"]
-    sources = _requested_sources(settings)
-    next_path = request.form.get("next") or DEFAULT_NEXT
-    if not _NEXT.match(next_path):
-        log.warning("login refused an unsafe next parameter")
-        next_path = DEFAULT_NEXT
-    # Only the scopes whose data will be used: the identity, plus one per chosen source.
-    scopes = settings.providers.sign_in_scopes(settings.franceconnect.scopes, sources)
+    signin_room = room()
+    chosen = request.form.getlist("sources") if request.form.get("sources_chosen") == "1" else None
+    sign_in = signin_room.plan(_safe_next(request.form.get("next")), chosen)
     try:
-        tx = client.new_transaction()
-        url = client.authorize_url(tx, scopes=scopes)
+        tx = signin_room.client.new_transaction()
+        url = signin_room.client.authorize_url(tx, scopes=sign_in.scopes)
     except FranceConnectConfigError as error:
         return _fail("configuration", error.reason, level=logging.ERROR)
     except FranceConnectError as error:
         return _fail("indisponible", error.reason)
-    pending = {state: data for state, data in (session.get(PENDING) or {}).items() if _transaction(data)}
-    while len(pending) >= MAX_PENDING:
-        pending.pop(next(iter(pending)))  # the oldest: attempts are kept in the order they started
-    pending[tx.state] = {**tx.to_dict(), "sources": sources, "next": next_path}
-    session[PENDING] = pending
-    extensions.touch_session()
+    sessions.current().add_sign_in(tx, sign_in, ttl=TRANSACTION_TTL)
     log.info("franceconnect login started")
     return redirect(url, 303)
 
@@ -165,65 +156,53 @@ def login():
 @bp.get("/callback")
 def callback():
     state = _single("state")
-    pending = dict(session.get(PENDING) or {})
-    # Popping makes each state single-use, whatever happens next.
-    tx_data = pending.pop(state, None) if state and _STATE.match(state) else None
-    if PENDING in session:
-        session[PENDING] = pending
+    try:
+        # Taking makes each state single-use, whatever happens next.
+        pending = sessions.current().take_sign_in(state) if state and _STATE.match(state) else None
+    except sessions.UnreadableSignIn as unreadable:
+        return _fail("expire", "state_expired", sign_in=unreadable.request)
+    sign_in = pending.request if pending else None
 
     error = _single("error")
     if error is not None:
-        known = error in _ERROR_MOTIFS
-        motif = _ERROR_MOTIFS.get(error, "configuration")
-        # Who must act sets the level: the person (info), FranceConnect (warning), or us (error).
-        level = {"annule": logging.INFO, "indisponible": logging.WARNING}.get(motif, logging.ERROR)
-        description = (request.args.get("error_description") or "")[:200]
-        log.log(level, "franceconnect returned an error error=%s state_known=%s description=%r",
-                error if known else "unknown", tx_data is not None, description)
-        return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level,
-                     context=_context_of(tx_data))
-
-    if tx_data is None:
-        reason = "state_missing" if state is None else "state_unknown_or_used"
-        return _fail("expire", reason)
-    context = _context_of(tx_data)
-    tx = _transaction(tx_data)
-    if tx is None:
-        return _fail("expire", "state_expired", context=context)
+        return _provider_error(error, sign_in)
+    if pending is None:
+        return _fail("expire", "state_missing" if state is None else "state_unknown_or_used")
+    if pending.transaction.expired(time.time(), TRANSACTION_TTL):
+        return _fail("expire", "state_expired", sign_in=sign_in)
     code = _single("code")
     if not code or not _CODE.match(code):
-        return _fail("echec", "code_missing_or_malformed", context=context)
+        return _fail("echec", "code_missing_or_malformed", sign_in=sign_in)
+    return _complete(code, pending.transaction, sign_in)
 
-    client = _client()
-    hook: SignInHook = current_app.extensions["franceconnect_sign_in_hook"]
+
+def _provider_error(error: str, sign_in: SignInRequest | None):
+    known = error in _ERROR_MOTIFS
+    motif = _ERROR_MOTIFS.get(error, "configuration")
+    # Who must act sets the level: the person (info), FranceConnect (warning), or us (error).
+    level = {"annule": logging.INFO, "indisponible": logging.WARNING}.get(motif, logging.ERROR)
+    log.log(level, "franceconnect returned an error error=%s state_known=%s",
+            error if known else "unknown", sign_in is not None)
+    return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level, sign_in=sign_in)
+
+
+def _complete(code: str, tx, sign_in: SignInRequest):
+    signin_room = room()
     try:
-        token = client.exchange_code(code, tx)
-        identity, extra = hook(client, token, context)
+        token = signin_room.client.exchange_code(code, tx)
+        result = signin_room.hook(signin_room.client, token, sign_in)
     except FranceConnectUnavailable as error:
-        return _fail("indisponible", error.reason, context=context)
+        return _fail("indisponible", error.reason, sign_in=sign_in)
     except FranceConnectConfigError as error:
-        return _fail("configuration", error.reason, level=logging.ERROR, context=context)
+        return _fail("configuration", error.reason, level=logging.ERROR, sign_in=sign_in)
     except FranceConnectProtocolError as error:
-        return _fail("echec", error.reason, level=logging.ERROR, context=context)
+        return _fail("echec", error.reason, level=logging.ERROR, sign_in=sign_in)
 
     # The identity and the rights are fetched: the access token has no further use here.
-    current_app.extensions["franceconnect_background"].submit(_revoke_quietly, client, token)
-    extensions.start_authenticated_session(current_app)
-    session.update(extra)
-    session[IDENTITY] = identity.to_dict()
-    session[ID_TOKEN] = token.id_token
+    signin_room.background.submit(_revoke_quietly, signin_room.client, token)
+    sessions.start_authenticated_session(current_app).save_sign_in(result, id_token=token.id_token)
     log.info("franceconnect login succeeded")
-    next_path = context["next"] if _NEXT.match(context["next"]) else DEFAULT_NEXT
-    return _no_leak(redirect(next_path, 303))
-
-
-def _transaction(data) -> AuthTransaction | None:
-    """An unexpired attempt of this browser; an expired or unreadable entry (an older release's) is None."""
-    try:
-        tx = AuthTransaction.from_dict(data)
-    except ValueError:
-        return None
-    return None if tx.expired(time.time(), TRANSACTION_TTL) else tx
+    return _no_leak(redirect(_safe_next(sign_in.next_path), 303))
 
 
 def _revoke_quietly(client: FranceConnectClient, token: TokenResult) -> None:
@@ -237,13 +216,6 @@ def _revoke_quietly(client: FranceConnectClient, token: TokenResult) -> None:
         log.error("franceconnect revocation crashed type=%s", type(error).__name__)
 
 
-def _context_of(tx_data: dict | None) -> dict:
-    """What the login started with: the chosen sources and where to go after; empty when unknown."""
-    if not tx_data:
-        return {}
-    return {"sources": list(tx_data.get("sources") or []), "next": tx_data.get("next") or DEFAULT_NEXT}
-
-
 @bp.get("/erreur")
 def error():
     motif = request.args.get("motif")
@@ -251,27 +223,27 @@ def error():
         motif = "echec"
     ref = request.args.get("ref")
     next_path = request.args.get("next") or ""
-    retry_next = next_path if _NEXT.match(next_path) else None
-    retry_sources = None
-    if retry_next:
-        known = current_app.extensions["settings"].providers.sources
-        retry_sources = [s for s in known if s in (request.args.get("sources") or "").split(",")]
+    retry = None
+    if _NEXT.match(next_path):
+        # The planner keeps only the sources this deployment uses: the page echoes the request it returns.
+        retry = room().plan(next_path, (request.args.get("sources") or "").split(","))
     return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None,
-                           fc_next=retry_next, fc_chosen_sources=retry_sources), 400
+                           fc_next=retry.next_path if retry else None,
+                           fc_chosen_sources=list(retry.sources) if retry else None), 400
 
 
 @bp.post("/logout")
 def logout():
-    id_token = session.get(ID_TOKEN)
-    session.clear()
+    state = sessions.current()
+    id_token = state.id_token
+    state.clear()
     if not id_token:
         return redirect(url_for("pages.index"), 303)
-    state = secrets.token_urlsafe(32)
-    session[LOGOUT_STATE] = state
-    extensions.touch_session()
-    current_app.session_interface.regenerate(session)
+    logout_state = secrets.token_urlsafe(32)
+    state.start_logout(logout_state)
+    current_app.session_interface.regenerate(flask_session)
     try:
-        url = _client().logout_url(id_token, state)
+        url = room().client.logout_url(id_token, logout_state)
     except FranceConnectError as error:
         # Our session is gone already; FranceConnect's will expire on its own (30 min idle).
         log.warning("franceconnect logout url unavailable reason=%s", error.reason)
@@ -282,16 +254,12 @@ def logout():
 
 @bp.get("/logout/callback")
 def logout_callback():
-    expected = session.pop(LOGOUT_STATE, None)
-    state = _single("state")
-    if state is None:
+    state = sessions.current()
+    expected = state.take_logout_state()
+    given = _single("state")
+    if given is None:
         log.info("logout callback without state")
-    elif not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+    elif not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("logout callback with an unknown state")
-    session.clear()
+    state.clear()
     return render_template("auth/logged_out.html")
-
-
-def current_identity() -> Identity | None:
-    data = session.get(IDENTITY)
-    return Identity.from_dict(data) if data else None

@@ -10,25 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import redirect, render_template, request, session
+from flask import redirect, render_template, request
 from wtforms import DateField
 
-from app.journeys import guards, labels
-from app.journeys.context import DRAFT
+from app import sessions
+from app.journeys import labels, steps
 from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
-from app.journeys.prefill import OTHER, SELF, Prefill
+from app.journeys.prefill import Prefill
 from app.journeys.validators import add_months
+from app.model.journey import OTHER, SELF
 
 
 def form(org_id: str):
-    state = guards.signed_in(org_id, need_people=True)
+    state = steps.signed_in(org_id, need_people=True)
     values = state.prefill()
     page_form = _build_form(state, values)
     if page_form.validate_on_submit():
-        draft = session.get(DRAFT) or {}
-        session[DRAFT] = {"values": declared_values(page_form), "key": draft.get("key") or secrets.token_urlsafe(24)}
-        return redirect(guards.step_url("review", org_id), 303)
-    errors = guards.error_list(page_form)
+        sessions.current().save_draft(declared_values(page_form), new_key=lambda: secrets.token_urlsafe(24))
+        return redirect(steps.step_url("review", org_id), 303)
+    errors = steps.error_list(page_form)
     return render_template(
         f"journeys/{state.context.journey}_form.html",
         state=state, form=page_form, prefill=values, errors=errors, labels=labels,
@@ -39,14 +39,14 @@ def form(org_id: str):
     )
 
 
-def _build_form(state: guards.State, values: Prefill):
+def _build_form(state: steps.StepState, values: Prefill):
     journey = state.context.journey
     form_class = PreadmissionForm if journey == "preadmission" else adhesion_form(state.people.declared)
     if request.method == "POST":
         page_form = form_class()
     else:
         page_form = form_class(formdata=None)
-        _fill(page_form, guards.draft_values() or _suggestions(values, journey, state))
+        _fill(page_form, _draft_values() or _suggestions(values, journey, state))
     for name in [name for name in page_form._fields if name != "csrf_token"]:
         if values.certified(name) or name in _not_asked(state, values):
             del page_form[name]
@@ -57,7 +57,7 @@ def _build_form(state: guards.State, values: Prefill):
     return page_form
 
 
-def _not_asked(state: guards.State, values: Prefill) -> set[str]:
+def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
     """Fields that do not apply to this person."""
     hidden: set[str] = set()
     if state.context.journey != "preadmission":
@@ -65,13 +65,13 @@ def _not_asked(state: guards.State, values: Prefill) -> set[str]:
     c2s = values.values.get("c2s")
     if c2s is not None and not c2s.editable and c2s.value != "non":
         hidden |= {"complementary_name", "complementary_number"}  # the C2S is their complementary insurance
-    if values.certified("birth_date") and guards.is_minor(values.values["birth_date"].value,
+    if values.certified("birth_date") and steps.is_minor(values.values["birth_date"].value,
                                                           state.reference_day) is False:
         hidden |= {"guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone"}
     return hidden
 
 
-def _suggestions(values: Prefill, journey: str, state: guards.State) -> dict:
+def _suggestions(values: Prefill, journey: str, state: steps.StepState) -> dict:
     suggested = {name: value.value for name, value in values.values.items() if value.editable}
     if journey == "adhesion":
         suggested["start_date"] = add_months(dt.date.today().replace(day=1), 1).isoformat()
@@ -94,12 +94,17 @@ def _fill(page_form, values: dict) -> None:
 
 
 def review(org_id: str):
-    state = guards.signed_in(org_id, need_people=True)
-    declared = guards.draft_values()
+    state = steps.signed_in(org_id, need_people=True)
+    declared = _draft_values()
     if declared is None:
-        guards.back_to("form", org_id)
+        steps.back_to("form", org_id)
     content = state.content(declared, submitted_at=None)
     return render_template(
         "journeys/review.html", state=state, content=content, labels=labels, organisation=state.organisation,
         context=state.context,
     )
+
+
+def _draft_values() -> dict | None:
+    draft = sessions.current().draft
+    return dict(draft.values) if draft else None

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.model.identity import Identity
+from app.model.journey import AYANT_DROIT, OTHER, SELF, People
 from app.model.outcome import SourceResult
 from app.model.rights import Beneficiary, C2SStatus, CnamRights
 
 FRANCECONNECT, CNAM, API_PARTICULIER, ORGANISATION, DECLARED = (
     "franceconnect", "cnam", "api_particulier", "organisation", "declared")
-SELF, OTHER, AYANT_DROIT = "self", "other", "ayant_droit"
 SEXES = {"female": "F", "male": "M"}
 
 
@@ -34,32 +34,6 @@ class Value:
 
     def provenance(self) -> dict[str, Any]:
         return {"value": self.value, "source": self.source, "at": self.at}
-
-
-@dataclass(frozen=True)
-class People:
-    """Who the dossier is about. `patient`: "self", "other" or "ayant_droit:<i>" (index in the CNAM list)."""
-
-    patient: str = SELF
-    covered: tuple[int, ...] = ()  # adhesion: the CNAM beneficiaries to cover, by index
-    declared: int = 0  # adhesion: beneficiaries the person types in
-
-    @property
-    def patient_kind(self) -> str:
-        return self.patient.split(":", 1)[0]
-
-    @property
-    def patient_index(self) -> int | None:
-        kind, _, index = self.patient.partition(":")
-        return int(index) if kind == AYANT_DROIT else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"patient": self.patient, "covered": list(self.covered), "declared": self.declared}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> People:
-        return cls(patient=str(data.get("patient", SELF)), covered=tuple(int(i) for i in data.get("covered", ())),
-                   declared=int(data.get("declared", 0)))
 
 
 @dataclass(frozen=True)

@@ -1,78 +1,111 @@
-"""Completing a FranceConnect sign-in: the identity and the rights, fetched concurrently.
+"""Starting and completing a FranceConnect sign-in for a journey (or the start page).
 
-The franceconnect room verifies the ID token, then calls the hook built here. It fetches userinfo and
-every chosen data source at once with the access token, which lives only 60 s, and returns what the
-server-side session keeps until the journey ends. A provider's failure never fails the sign-in: it
-becomes a source result the page explains.
+Before the person leaves, `make_planner` turns the page's choice into a `SignInRequest`: the journey and
+organisation its destination names, the chosen sources this deployment uses, and the scopes that go with them.
+After the ID token is verified, the hook built by `make_sign_in_hook` fetches userinfo and every chosen source
+at once with the access token, which lives only 60 s, and returns a `SignInResult`. A provider's failure never
+fails the sign-in: it becomes a source result the page explains.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+from collections.abc import Callable
 
+from app import sessions
+from app.config import ProviderSettings  # MERGE: app.connectors.settings
 from app.connectors.retrieval import RightsRetriever
 from app.franceconnect.client import FranceConnectClient, TokenResult
-from app.model.identity import Identity
-from app.model.outcome import SourceResult
+from app.model.dossier import JOURNEYS
+from app.model.signin import SignInRequest, SignInResult
 
 log = logging.getLogger(__name__)
 
-RIGHTS = "rights"  # session key: source -> SourceResult dict
-
-
-# Exonérations and the médecin traitant may only go to healthcare establishments (data-providers.md
-# B.1): a mutuelle's journey never fetches them, whatever the person's browser sends.
-MUTUELLE_PREFIX = "/adhesion/"
-
-
-def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool):
-    def complete_sign_in(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
-        sources = list(context.get("sources") or [])
-        for_mutuelle = str(context.get("next", "")).startswith(MUTUELLE_PREFIX)
-        retrieval = retriever.retrieve(
-            access_token=token.access_token,
-            sources=sources,
-            userinfo=lambda: client.fetch_userinfo(token),
-            include_medecin_traitant=not for_mutuelle,
-            include_exonerations=include_exonerations and not for_mutuelle,
-        )
-        return retrieval.identity, {RIGHTS: {source: r.to_dict() for source, r in retrieval.results.items()}}
-
-    return complete_sign_in
+Hook = Callable[[FranceConnectClient, TokenResult, SignInRequest], SignInResult]
+# Exonérations and the médecin traitant may only go to healthcare establishments (data-providers.md B.1): a
+# mutuelle's journey never fetches them, whatever the person's browser sends.
+HEALTHCARE_JOURNEYS = frozenset({"preadmission"})
 
 
 def journey_of(next_path: str) -> tuple[str | None, str | None]:
     """("preadmission", "chu-demo") from "/preadmission/chu-demo/personnes"; (None, None) elsewhere."""
-    parts = str(next_path or "").split("/")
-    if len(parts) > 2 and parts[1] in ("preadmission", "adhesion") and parts[2]:
+    parts = next_path.split("/")
+    if len(parts) > 2 and parts[1] in JOURNEYS and parts[2]:
         return parts[1], parts[2]
     return None, None
+
+
+def make_planner(providers: ProviderSettings, franceconnect_scopes: tuple[str, ...]):
+    def plan(next_path: str, chosen: list[str] | None) -> SignInRequest:
+        # Without a choice on the page, all the sources the deployment uses.
+        sources = providers.sources if chosen is None else tuple(s for s in providers.sources if s in chosen)
+        journey, organisation = journey_of(next_path)
+        return SignInRequest(next_path=next_path, sources=sources, journey=journey, organisation=organisation,
+                             # Only the scopes whose data will be used: the identity, plus one per chosen source.
+                             scopes=providers.sign_in_scopes(franceconnect_scopes, sources))
+
+    return plan
+
+
+def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool) -> Hook:
+    def complete_sign_in(client: FranceConnectClient, token: TokenResult, request: SignInRequest) -> SignInResult:
+        for_healthcare = request.journey is None or request.journey in HEALTHCARE_JOURNEYS
+        retrieval = retriever.retrieve(
+            access_token=token.access_token,
+            sources=request.sources,
+            userinfo=lambda: client.fetch_userinfo(token),
+            include_medecin_traitant=for_healthcare,
+            include_exonerations=include_exonerations and for_healthcare,
+        )
+        return SignInResult(identity=retrieval.identity, rights=retrieval.results)
+
+    return complete_sign_in
+
+
+def carrying_journey(hook: Hook) -> Hook:
+    """The context this browser opened for the request's journey survives the session's renewal, signed in.
+
+    It never travels through the browser: a forged `next` can only pick a context this browser opened itself.
+    """
+
+    def complete_sign_in(client: FranceConnectClient, token: TokenResult, request: SignInRequest) -> SignInResult:
+        result = hook(client, token, request)
+        opened = (sessions.current().opened_journey(request.journey, request.organisation)
+                  if request.journey and request.organisation else None)
+        if opened is None:
+            log.info("sign-in without a journey context")
+            return result
+        return SignInResult(identity=result.identity, rights=result.rights,
+                            journey=dataclasses.replace(opened, signed_in=True))
+
+    return complete_sign_in
 
 
 def _detail(reason: str) -> str:
     return re.sub(r"[^a-z0-9_:.-]", "_", reason.lower())[:64]
 
 
-def audited(hook, audit):
+def audited(hook: Hook, audit) -> Hook:
     """Record each successful sign-in in the audit trail (pseudonymous subject, no personal data).
 
     Each source's outcome is recorded with the dossier it fed (journeys.send_views), once.
     """
 
-    def complete_sign_in(client: FranceConnectClient, token: TokenResult, context: dict) -> tuple[Identity, dict]:
-        identity, extra = hook(client, token, context)
-        journey, org = journey_of(context.get("next", ""))
-        _record(audit, "sign_in_succeeded", journey=journey, organisation=org, sub=identity.sub)
-        return identity, extra
+    def complete_sign_in(client: FranceConnectClient, token: TokenResult, request: SignInRequest) -> SignInResult:
+        result = hook(client, token, request)
+        _record(audit, "sign_in_succeeded", journey=request.journey, organisation=request.organisation,
+                sub=result.identity.sub)
+        return result
 
     return complete_sign_in
 
 
 def audit_failure(audit):
-    def on_failure(reason: str, context: dict) -> None:
-        journey, org = journey_of(context.get("next", ""))
-        _record(audit, "sign_in_failed", journey=journey, organisation=org, detail=_detail(reason))
+    def on_failure(reason: str, request: SignInRequest | None) -> None:
+        _record(audit, "sign_in_failed", journey=request.journey if request else None,
+                organisation=request.organisation if request else None, detail=_detail(reason))
 
     return on_failure
 
@@ -82,14 +115,3 @@ def _record(audit, event: str, **fields) -> None:
         audit.record(event, **fields)
     except Exception as error:  # an audit outage must not fail the person's sign-in
         log.error("audit write failed event=%s type=%s", event, type(error).__name__)
-
-
-def rights_from_session(data: dict | None) -> dict[str, SourceResult]:
-    """The source results kept in the session; an unreadable entry (older release) is dropped, not fatal."""
-    results = {}
-    for source, value in (data or {}).items():
-        try:
-            results[source] = SourceResult.from_dict(value)
-        except (TypeError, ValueError):
-            log.warning("dropping an unreadable source result source=%s", source if source in ("c2s", "cnam") else "?")
-    return results

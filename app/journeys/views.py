@@ -14,17 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from app import extensions
-from app.journeys import context as journey_context
-from app.journeys import form_views, guards, send_views
-from app.journeys.context import DRAFT, PEOPLE, JourneyContext
+from app import extensions, sessions
+from app.journeys import form_views, portal, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
-from app.journeys.prefill import AYANT_DROIT, OTHER, SELF, People, cnam_beneficiaries
+from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
+from app.model.journey import AYANT_DROIT, OTHER, SELF, JourneyContext, People
 
 log = logging.getLogger(__name__)
 
@@ -72,32 +71,32 @@ def _too_large(error):
 
 
 def information(org_id: str):
-    journey = guards.journey()
-    organisation = guards.organisation_or_404(org_id)
-    accepted, ignored = journey_context.portal_parameters(request.args, journey, dt.date.today())
+    journey = steps.journey()
+    organisation = steps.organisation_or_404(org_id)
+    accepted, ignored = portal.portal_parameters(request.args, journey, dt.date.today())
     if ignored:
         log.info("journey portal parameters ignored names=%s", ",".join(ignored))
     context = JourneyContext(
-        journey=journey, org=organisation.id, started_at=guards.now_iso(), ref=accepted.get("ref"),
+        journey=journey, org=organisation.id, started_at=steps.now_iso(), ref=accepted.get("ref"),
         stay_date=accepted.get("date_sejour"), stay_service=accepted.get("service"),
     )
-    journey_context.open_pending(context)
-    extensions.touch_session()
-    current_app.extensions["audit"].record("journey_started", journey=journey, organisation=organisation.id)
-    settings = guards.settings()
+    sessions.current().open_journey(context)
+    services = extensions.services()
+    services.audit.record("journey_started", journey=journey, organisation=organisation.id)
+    settings = services.settings
     return render_template(
         "journeys/information.html",
         organisation=organisation, journey=journey, context=context,
         sources=settings.providers.sources,
         hospital=journey == "preadmission",
         exonerations=settings.providers.cnam_exonerations,
-        retention_days=current_app.extensions["dossier_settings"].retention_for(journey),
-        next_path=guards.step_url("people", organisation.id),
+        retention_days=services.dossier_settings.retention_for(journey),
+        next_path=steps.step_url("people", organisation.id),
     )
 
 
 def people(org_id: str):
-    state = guards.signed_in(org_id)
+    state = steps.signed_in(org_id)
     listed = cnam_beneficiaries(state.results)
     if state.context.journey == "preadmission":
         form = PatientForm()
@@ -115,13 +114,11 @@ def people(org_id: str):
         else:
             chosen = People(covered=tuple(sorted(int(i) for i in form.covered.data)),
                             declared=int(form.declared.data))
-        if state.people != chosen:
-            session.pop(DRAFT, None)  # the form was about other people
-        session[PEOPLE] = chosen.to_dict()
-        return redirect(guards.step_url("form", org_id), 303)
+        sessions.current().choose_people(chosen)
+        return redirect(steps.step_url("form", org_id), 303)
     return render_template(
         "journeys/people.html", state=state, form=form, beneficiaries=listed, organisation=state.organisation,
-        errors=guards.error_list(form), title_prefix="Erreur : " if form.errors else "",
+        errors=steps.error_list(form), title_prefix="Erreur : " if form.errors else "",
     )
 
 

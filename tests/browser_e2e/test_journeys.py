@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.dossiers.models import Dossier
+from app.extensions import services
 from tests.browser_e2e.conftest import audit
 from tests.browser_e2e.test_sign_in_pages import focused, press_and_wait, tab_to
 
@@ -41,14 +42,14 @@ def path_of(page) -> str:
 
 
 def references(stack) -> list[str]:
-    with Session(stack.service.extensions["dossiers"].engine) as session:
+    with Session(services(stack.service).dossiers.engine) as session:
         return list(session.scalars(select(Dossier.reference)))
 
 
 def stored(stack, reference: str) -> dict:
     """Exactly one dossier in the store, the one with this reference: its decrypted content."""
     assert references(stack) == [reference]
-    return stack.service.extensions["dossiers"].get(reference).content
+    return services(stack.service).dossiers.get(reference).content
 
 
 def sign_in(page, stack, login: str, *, cnam_fault: str = "") -> None:

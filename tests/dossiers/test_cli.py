@@ -1,9 +1,10 @@
-"""Wiring and commands: `init_app` on a bare Flask app, `flask db upgrade|current`, `flask dossiers purge|rekey`."""
+"""Opening the room and its commands on a bare Flask app: `flask db upgrade|current`, `flask dossiers purge|rekey`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import weakref
 
 import pytest
 from cryptography.fernet import Fernet
@@ -13,10 +14,16 @@ from app.config import DEFAULTS, load_dossier_settings
 from app.dossiers import cli, database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
+from app.dossiers.room import DossiersRoom, open_room
 from app.dossiers.store import DossierStore
 from tests.dossiers.conftest import PSEUDONYM_KEY
 
 KEY_A, KEY_B = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+_ROOMS: weakref.WeakKeyDictionary[Flask, DossiersRoom] = weakref.WeakKeyDictionary()
+
+
+def room_of(app: Flask) -> DossiersRoom:
+    return _ROOMS[app]
 
 
 @pytest.fixture
@@ -28,18 +35,18 @@ def make_app(database_uri, tmp_path):
                   "AUDIT_PSEUDONYM_KEY": PSEUDONYM_KEY}
         settings = load_dossier_settings(config, production=False, instance_path=str(tmp_path / "instance"))
         app = Flask(__name__)
-        cli.init_app(app, settings, upgrade_schema=upgrade_schema)
+        cli.register(app, _ROOMS.setdefault(app, open_room(settings, upgrade_schema=upgrade_schema)))
         apps.append(app)  # kept alive until teardown: the engine is disposed when its app goes
         return app
 
     yield factory
     for app in apps:
-        app.extensions["dossiers"].engine.dispose()
+        room_of(app).store.engine.dispose()
 
 
 def past_store(app: Flask, days_ago: int, keys=(KEY_A,)) -> DossierStore:
     """A store whose clock is `days_ago` in the past, on the app's database, to create data that is due."""
-    engine = app.extensions["dossiers"].engine
+    engine = room_of(app).store.engine
 
     def clock():
         return dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
@@ -59,9 +66,9 @@ def test_db_upgrade_and_current(make_app):
 
 def test_init_app_builds_the_store_and_upgrades_on_request(make_app):
     app = make_app(upgrade_schema=True)
-    assert isinstance(app.extensions["dossiers"], DossierStore)
-    assert isinstance(app.extensions["audit"], AuditTrail)
-    assert database.current_revision(app.extensions["dossiers"].engine) == database.head_revision()
+    assert isinstance(room_of(app).store, DossierStore)
+    assert isinstance(room_of(app).audit, AuditTrail)
+    assert database.current_revision(room_of(app).store.engine) == database.head_revision()
 
 
 def test_purge_command_prints_counts(make_app):
@@ -71,7 +78,7 @@ def test_purge_command_prints_counts(make_app):
                retention_days=30)
     old.submit(idempotency_key="form-cli-0002", organisation="org-1", journey="preadmission", content={"a": 2},
                retention_days=90)
-    AuditTrail(app.extensions["dossiers"].engine, pseudonym_key=PSEUDONYM_KEY, retention_days=365,
+    AuditTrail(room_of(app).store.engine, pseudonym_key=PSEUDONYM_KEY, retention_days=365,
                clock=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(days=366)).record("journey_started")
     result = app.test_cli_runner().invoke(args=["dossiers", "purge"])
     assert result.exit_code == 0, result.output
@@ -79,16 +86,16 @@ def test_purge_command_prints_counts(make_app):
 
 
 def test_rekey_command(make_app):
-    reference = make_app(keys=[KEY_A]).extensions["dossiers"].submit(
+    reference = room_of(make_app(keys=[KEY_A])).store.submit(
         idempotency_key="form-cli-rekey", organisation="org-1", journey="adhesion", content={"a": 1},
         retention_days=30).reference
     result = make_app(keys=[KEY_B, KEY_A]).test_cli_runner().invoke(args=["dossiers", "rekey"])
     assert result.exit_code == 0 and result.output == "Re-encrypted 1 dossier(s) with the first key.\n"
-    assert make_app(keys=[KEY_B]).extensions["dossiers"].get(reference).content == {"a": 1}
+    assert room_of(make_app(keys=[KEY_B])).store.get(reference).content == {"a": 1}
 
 
 def test_rekey_command_fails_clearly_when_a_key_is_missing(make_app):
-    reference = make_app(keys=[KEY_A]).extensions["dossiers"].submit(
+    reference = room_of(make_app(keys=[KEY_A])).store.submit(
         idempotency_key="form-cli-lost", organisation="org-1", journey="adhesion", content={"a": 1},
         retention_days=30).reference
     result = make_app(keys=[KEY_B]).test_cli_runner().invoke(args=["dossiers", "rekey"])
@@ -100,9 +107,11 @@ def test_rekey_command_fails_clearly_when_a_key_is_missing(make_app):
 def test_engine_is_disposed_with_its_app(tmp_path):
     config = {**DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'gc.sqlite3'}"}
     app = Flask(__name__)
-    cli.init_app(app, load_dossier_settings(config, production=False, instance_path=str(tmp_path)),
-                 upgrade_schema=True)
-    engine = app.extensions["dossiers"].engine
+    room = open_room(load_dossier_settings(config, production=False, instance_path=str(tmp_path)),
+                     upgrade_schema=True)
+    cli.register(app, room)
+    engine = room.engine
+    del room
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert engine.pool.checkedin() == 1

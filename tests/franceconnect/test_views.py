@@ -14,7 +14,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from app import sessions
+from app.extensions import services
 from app.franceconnect import views
+from app.franceconnect.client import TRANSACTION_TTL
+from app.model.signin import SignInRequest
+from app.sessions import SessionState
 from tests.franceconnect.fakefc import DELETE, FakeFranceConnect
 
 PUBLIC_URL = "https://droits.test"
@@ -40,7 +45,7 @@ def client(app):
 
 @pytest.fixture
 def fc(app):
-    with FakeFranceConnect.for_settings(app.extensions["settings"].franceconnect) as fake:
+    with FakeFranceConnect.for_settings(services(app).settings.franceconnect) as fake:
         yield fake
 
 
@@ -59,9 +64,9 @@ def callback(client, **params):
     return client.get("/auth/callback?" + urlencode(params))
 
 
-def session_of(client) -> dict:
+def session_of(client) -> SessionState:
     with client.session_transaction() as session:
-        return dict(session)
+        return SessionState(dict(session))
 
 
 def assert_failed(client, response, motif, caplog, reason):
@@ -70,7 +75,7 @@ def assert_failed(client, response, motif, caplog, reason):
     assert location.path == "/auth/erreur" and f"motif={motif}" in location.query
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
-    assert views.IDENTITY not in session_of(client) and views.ID_TOKEN not in session_of(client)
+    assert session_of(client).identity is None and session_of(client).id_token is None
     assert f"reason={reason}" in caplog.text
     page = client.get(response.headers["Location"])
     assert page.status_code == 400 and 'lang="fr"' in page.get_data(as_text=True)
@@ -83,9 +88,9 @@ def test_successful_sign_in(client, fc, caplog):
     assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     session = session_of(client)
-    assert session[views.IDENTITY]["family_name"] == "DUBOIS"
-    assert session[views.ID_TOKEN] == fc.issued_id_tokens[-1]
-    assert views.PENDING not in session or not session[views.PENDING]
+    assert session.identity.family_name == "DUBOIS"
+    assert session.id_token == fc.issued_id_tokens[-1]
+    assert session.pending_sign_in_count() == 0
     page = client.get("/mon-espace").get_data(as_text=True)
     assert "Angela Claire Louise" in page
     assert "franceconnect login succeeded" in caplog.text
@@ -159,7 +164,7 @@ def test_state_is_single_use(client, fc, caplog):
 def test_expired_state_is_refused(client, fc, caplog):
     params = start_login(client, fc)
     with client.session_transaction() as session:
-        session[views.PENDING][params["state"]]["created_at"] = time.time() - views.TRANSACTION_TTL - 1
+        session[sessions.SIGN_INS][params["state"]]["transaction"]["created_at"] = time.time() - TRANSACTION_TTL - 1
     response = callback(client, **params)
     assert_failed(client, response, "expire", caplog, "state_expired")
     assert fc.hits["token"] == 0
@@ -223,10 +228,10 @@ def test_session_identifier_is_renewed_and_old_one_is_dead(client, fc, app):
 
 
 def test_pending_attempts_are_bounded(client, fc):
-    states = [start_login(client, fc)["state"] for _ in range(views.MAX_PENDING + 3)]
-    pending = session_of(client)[views.PENDING]
-    assert len(pending) == views.MAX_PENDING
-    assert states[-1] in pending and states[0] not in pending
+    states = [start_login(client, fc)["state"] for _ in range(sessions.MAX_SIGN_INS + 3)]
+    assert session_of(client).pending_sign_in_count() == sessions.MAX_SIGN_INS
+    assert session_of(client).take_sign_in(states[-1]) is not None
+    assert session_of(client).take_sign_in(states[0]) is None
 
 
 @pytest.mark.parametrize("clock_key, offset_setting", [("_seen", "SESSION_IDLE_TIMEOUT"),
@@ -237,7 +242,7 @@ def test_sessions_expire_when_idle_and_after_their_absolute_lifetime(client, fc,
     with client.session_transaction() as session:
         session[clock_key] = time.time() - app.config[offset_setting] - 1
     assert client.get("/mon-espace").status_code == 303
-    assert views.IDENTITY not in session_of(client)
+    assert session_of(client).identity is None
 
 
 def test_logout_destroys_the_session_and_goes_to_franceconnect(client, fc, app):
@@ -245,16 +250,16 @@ def test_logout_destroys_the_session_and_goes_to_franceconnect(client, fc, app):
     response = client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/mon-espace")})
     assert response.status_code == 303
     back = fc.end_session(response.headers["Location"])
-    assert views.IDENTITY not in session_of(client)
+    assert session_of(client).identity is None
     page = client.get("/auth/logout/callback?" + urlencode(back))
     assert "Vous êtes déconnecté" in page.get_data(as_text=True)
-    assert views.LOGOUT_STATE not in session_of(client)
+    assert session_of(client).take_logout_state() is None
 
 
 def test_logout_requires_csrf(client, fc):
     callback(client, **start_login(client, fc))
     assert client.post("/auth/logout").status_code == 400
-    assert views.IDENTITY in session_of(client)
+    assert session_of(client).identity is not None
 
 
 def test_logout_without_session_goes_home(client):
@@ -270,15 +275,16 @@ def test_logout_callback_with_a_foreign_state_is_logged(client, caplog):
 
 def test_failures_are_reported_to_the_hook_and_a_broken_hook_does_not_break_the_page(client, fc, app, caplog):
     heard = []
-    app.extensions["franceconnect_on_failure"] = lambda reason, context: heard.append((reason, context))
+    views.room(app).on_failure = lambda reason, request: heard.append((reason, request))
     params = start_login(client, fc)
     callback(client, error="access_denied", state=params["state"])
-    assert heard == [("callback_error_access_denied", {"sources": [], "next": "/mon-espace"})]
+    assert heard == [("callback_error_access_denied", SignInRequest(
+        next_path="/mon-espace", scopes=services(app).settings.franceconnect.scopes))]
 
     def broken(reason, context):
         raise RuntimeError("audit database down")
 
-    app.extensions["franceconnect_on_failure"] = broken
+    views.room(app).on_failure = broken
     params = start_login(client, fc)
     response = callback(client, error="access_denied", state=params["state"])
     assert_failed(client, response, "annule", caplog, "callback_error_access_denied")
@@ -302,7 +308,8 @@ def test_error_page_retry_keeps_a_journey_destination(client):
 def test_an_unreadable_pending_attempt_is_refused_without_a_500(client, fc, caplog):
     params = start_login(client, fc)
     with client.session_transaction() as session:
-        session[views.PENDING][params["state"]] = {"state": params["state"], "created_at": "yesterday"}
+        unreadable = {"state": params["state"], "created_at": "yesterday"}
+        session[sessions.SIGN_INS][params["state"]]["transaction"] = unreadable
     response = callback(client, **params)
     assert_failed(client, response, "expire", caplog, "state_expired")
     assert fc.hits["token"] == 0

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
+from app.extensions import services
 from tests.journeys.support import DECLARED, REFERENCE, audit_details, csrf_token, dossier_count, field_names
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
@@ -69,7 +70,7 @@ def send(browser):
 
 def stored(stack, reference: str) -> dict:
     assert dossier_count(stack.service) == 1
-    return stack.service.extensions["dossiers"].get(reference).content
+    return services(stack.service).dossiers.get(reference).content
 
 
 def provenance(content: dict) -> dict[str, str]:
@@ -354,7 +355,7 @@ def test_sign_in_successes_and_failures_are_audited_without_personal_data(make_s
     browser.submit("FranceConnect")
     browser.submit("test")
     browser.submit("Continuer")
-    engine = stack.service.extensions["dossiers"].engine
+    engine = services(stack.service).dossiers.engine
     with engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT event, journey, organisation, subject, detail FROM audit_events ORDER BY at, id")).all()
@@ -365,7 +366,7 @@ def test_sign_in_successes_and_failures_are_audited_without_personal_data(make_s
     ]
     subject = next(r.subject for r in rows if r.event == "sign_in_succeeded")
     assert subject and len(subject) == 64
-    raw_sub = pairwise_sub(stack.service.extensions["settings"].franceconnect.client_id, "test")
+    raw_sub = pairwise_sub(services(stack.service).settings.franceconnect.client_id, "test")
     assert subject != raw_sub
     assert all(raw_sub not in str(tuple(r)) and "DUBOIS" not in str(tuple(r)) for r in rows)
 

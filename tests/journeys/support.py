@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.dossiers.models import AuditEvent, Dossier
+from app.extensions import services
 
 REFERENCE = re.compile(r'data-reference="(DC-[0-9A-Z]{4}-[0-9A-Z]{4})"')
 
@@ -30,12 +31,12 @@ DECLARED = {
 
 
 def dossier_count(app) -> int:
-    with Session(app.extensions["dossiers"].engine) as session:
+    with Session(services(app).dossiers.engine) as session:
         return session.scalar(select(func.count()).select_from(Dossier))
 
 
 def audit_details(app, event: str) -> list[str]:
-    with Session(app.extensions["audit"].engine) as session:
+    with Session(services(app).audit.engine) as session:
         return list(session.scalars(select(AuditEvent.detail).where(AuditEvent.event == event)
                                     .order_by(AuditEvent.id)))
 

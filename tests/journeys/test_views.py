@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app import extensions
 from app.config import SANDBOX_ORGANISATIONS
-from app.franceconnect.views import ID_TOKEN, IDENTITY
-from app.journeys.context import CURRENT, DRAFT, PEOPLE, RECEIPT, JourneyContext
-from app.journeys.signin import RIGHTS
+from app.model.journey import JourneyContext
+from app.model.signin import SignInResult
+from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
 from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
 
@@ -30,17 +28,15 @@ def app(make_app):
 def sign_in(client, journey="preadmission", org="chu-demo", identity=ANGELA, results=None, **context):
     results = {"c2s": c2s_ok(), "cnam": cnam_ok()} if results is None else results
     with client.session_transaction() as session:
-        session[extensions.CREATED] = session[extensions.SEEN] = dt.datetime.now().timestamp()
-        session[IDENTITY] = identity.to_dict()
-        session[ID_TOKEN] = "id-token"
-        session[RIGHTS] = {source: result.to_dict() for source, result in results.items()}
-        session[CURRENT] = JourneyContext(journey, org, "2026-11-22T13:00:00+00:00", signed_in=True,
-                                          **context).to_dict()
+        state = SessionState(session)
+        state.restart_clocks()
+        context = JourneyContext(journey, org, "2026-11-22T13:00:00+00:00", signed_in=True, **context)
+        state.save_sign_in(SignInResult(identity=identity, rights=results, journey=context), id_token="id-token")
 
 
-def session_of(client) -> dict:
+def session_of(client) -> SessionState:
     with client.session_transaction() as session:
-        return dict(session)
+        return SessionState(dict(session))
 
 
 def post(client, path, data, page=None):
@@ -79,8 +75,8 @@ def test_information_page_explains_and_offers_the_choice_of_sources(client, app)
     assert len(re.findall(r'type="checkbox" id="source-(c2s|cnam)" name="sources" value="\1" checked', html)) == 2
     assert '<label for="source-c2s">' in html and '<label for="source-cnam">' in html
     assert audit_details(app, "journey_started") == [""]
-    context = session_of(client)["journey_pending"]["preadmission/chu-demo"]
-    assert (context["ref"], context["stay_date"], context["stay_service"], context["signed_in"]) == (
+    context = session_of(client).opened_journey("preadmission", "chu-demo")
+    assert (context.ref, context.stay_date, context.stay_service, context.signed_in) == (
         "ADM-42", "2099-01-02", "Cardiologie", False)
 
 
@@ -134,7 +130,7 @@ def test_a_parent_chooses_among_the_ayants_droit(client):
     assert "Louis MERCIER, né(e) le 12 juin 2014 (enfant)" in html and 'value="ayant_droit:2"' in html
     assert post(client, f"{CHU}/personnes", {"patient": "ayant_droit:7"}).status_code == 200
     response = post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
-    assert response.status_code == 303 and session_of(client)[PEOPLE]["patient"] == "ayant_droit:1"
+    assert response.status_code == 303 and session_of(client).people.patient == "ayant_droit:1"
 
 
 @pytest.mark.parametrize("data", [{"covered": "3"}, {"covered": "x"}, {"declared": "6"}, {"declared": "-1"}])
@@ -143,7 +139,7 @@ def test_adhesion_refuses_people_outside_the_choices(client, data):
     response = post(client, f"{MUTUELLE}/personnes", {"declared": "0", **data})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<title>Erreur : " in html and 'role="alert"' in html
-    assert PEOPLE not in session_of(client)
+    assert session_of(client).people is None
 
 
 # The form ----------------------------------------------------------------------------------------------------
@@ -199,7 +195,7 @@ def test_a_hostile_value_gets_an_accessible_field_error_and_no_draft(client, nam
     assert 'aria-invalid="true"' in field and f"{name}-error" in field
     assert f'id="{name}-error"' in html
     assert "<script>alert" not in html and "\x00" not in html and "<a href=x>" not in html
-    assert DRAFT not in session_of(client)
+    assert session_of(client).draft is None
 
 
 def test_parameter_pollution_too_many_fields_and_too_large_bodies_are_refused(client):
@@ -213,7 +209,7 @@ def test_parameter_pollution_too_many_fields_and_too_large_bodies_are_refused(cl
     assert many.status_code == 413 and "trop volumineux" in many.get_data(as_text=True)
     large = client.post(f"{CHU}/formulaire", data={"csrf_token": token, "address": "x" * 70_000})
     assert large.status_code == 413 and "trop volumineux" in large.get_data(as_text=True)
-    assert DRAFT not in session_of(client)
+    assert session_of(client).draft is None
 
 
 def test_a_minor_patient_needs_a_holder_of_parental_authority(client):
@@ -269,12 +265,12 @@ def test_a_double_submission_stores_one_dossier_and_empties_the_session(client, 
     assert first.headers["Location"] == second.headers["Location"] == f"{CHU}/recepisse"
     assert dossier_count(app) == 1
     session = session_of(client)
-    for key in (IDENTITY, RIGHTS, DRAFT, PEOPLE, CURRENT):
-        assert key not in session
-    assert session[ID_TOKEN] == "id-token" and session[RECEIPT]["journey"] == "preadmission"
+    assert session.identity is session.draft is session.people is session.journey is None
+    assert session.rights == {} and not session.opened_journey_keys()
+    assert session.id_token == "id-token" and session.receipt.journey == "preadmission"
     assert audit_details(app, "source_outcome") == ["c2s:ok", "cnam:ok"]
     receipt = client.get(f"{CHU}/recepisse").get_data(as_text=True)
-    assert session[RECEIPT]["reference"] in receipt and "Se déconnecter" in receipt
+    assert session.receipt.reference in receipt and "Se déconnecter" in receipt
     assert "admissions@chu-demo.example" in receipt
     # The journey is over: its steps need a new sign-in.
     assert client.get(f"{CHU}/formulaire").status_code == 303
@@ -283,9 +279,9 @@ def test_a_double_submission_stores_one_dossier_and_empties_the_session(client, 
 def test_the_idempotency_key_survives_edits_of_the_same_draft(client):
     sign_in(client)
     to_review(client)
-    key = session_of(client)[DRAFT]["key"]
+    key = session_of(client).draft.key
     fill(client, f"{CHU}/formulaire", {"address": "3 place du Marché"})
-    assert session_of(client)[DRAFT]["key"] == key
+    assert session_of(client).draft.key == key
 
 
 def test_a_receipt_without_a_submission_goes_back(client):

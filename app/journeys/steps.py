@@ -1,7 +1,8 @@
 """What every step after the information page needs: the organisation, a signed-in context, and the prefill.
 
-A step reached without them redirects to the information page with a French message (`abort` with a redirect
-response, so views read straight). Everything is rebuilt from the server-side session on each request.
+`signed_in` gathers them into a `StepState`; a step reached without them redirects to the information page with
+a French message (`abort` with a redirect response, so views read straight). The state is read from the typed
+session (app/sessions.py) on each request.
 """
 
 from __future__ import annotations
@@ -10,18 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 
-from app import extensions
+from app import extensions, sessions
 from app.config import Settings
-from app.franceconnect.views import current_identity
-from app.journeys import context as journey_context
 from app.journeys import validators
-from app.journeys.context import DRAFT, PEOPLE, JourneyContext
-from app.journeys.dossier import build_content
-from app.journeys.prefill import People, Prefill, prefill
-from app.journeys.signin import RIGHTS, rights_from_session
+from app.journeys.content import build_content
+from app.journeys.prefill import Prefill, prefill
 from app.model.identity import Identity
+from app.model.journey import JourneyContext, People
 from app.model.organisation import JOURNEY_OF_KIND, Organisation
 from app.model.outcome import SourceResult
 
@@ -29,7 +27,7 @@ SIGN_IN_FIRST = "Pour continuer, identifiez-vous avec FranceConnect depuis cette
 
 
 def settings() -> Settings:
-    return current_app.extensions["settings"]
+    return extensions.services().settings
 
 
 def journey() -> str:
@@ -55,7 +53,7 @@ def back_to(step: str, org_id: str, message: str | None = None):
 
 
 @dataclass(frozen=True)
-class State:
+class StepState:
     organisation: Organisation
     context: JourneyContext
     identity: Identity
@@ -86,28 +84,22 @@ class State:
         )
 
 
-def signed_in(org_id: str, *, need_people: bool = False) -> State:
+def signed_in(org_id: str, *, need_people: bool = False) -> StepState:
     organisation = organisation_or_404(org_id)
-    context = journey_context.current(journey(), org_id)
-    identity = current_identity()
-    if context is None or identity is None:
+    state = sessions.current()
+    context, identity = state.journey, state.identity
+    if context is None or not context.signed_in or (context.journey, context.org) != (journey(), org_id) \
+            or identity is None:
         back_to("information", org_id, SIGN_IN_FIRST)
-    people = session.get(PEOPLE)
+    people = state.people
     if need_people and people is None:
         back_to("people", org_id)
-    created = session.get(extensions.CREATED)
-    return State(
-        organisation=organisation, context=context, identity=identity,
-        results=rights_from_session(session.get(RIGHTS)),
-        people=People.from_dict(people) if people is not None else None,
+    created = state.created_at
+    return StepState(
+        organisation=organisation, context=context, identity=identity, results=state.rights, people=people,
         available_sources=settings().providers.sources,
         signed_in_at=dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="seconds") if created else None,
     )
-
-
-def draft_values() -> dict | None:
-    draft = session.get(DRAFT) or {}
-    return draft.get("values")
 
 
 def is_minor(birth_date: str | None, day: dt.date) -> bool | None:

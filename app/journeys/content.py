@@ -18,9 +18,9 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from app.journeys.context import JourneyContext
-from app.journeys.prefill import DECLARED, ORGANISATION, People, Prefill, Value
+from app.journeys.prefill import DECLARED, ORGANISATION, Prefill, Value
 from app.model.identity import Identity
+from app.model.journey import JourneyContext, People
 from app.model.organisation import Organisation
 from app.model.outcome import SourceResult
 

@@ -7,8 +7,13 @@ import datetime as dt
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.journeys import context as journey_context
-from app.journeys.context import JourneyContext, portal_parameters
+from app import sessions
+from app.extensions import services
+from app.journeys import signin
+from app.journeys.portal import portal_parameters
+from app.model.journey import JourneyContext
+from app.model.rights import InvalidSessionValue
+from app.model.signin import SignInResult
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -44,30 +49,33 @@ def test_a_mutuelle_passes_only_its_reference():
 def test_a_context_survives_the_session_and_refuses_garbage():
     context = JourneyContext("preadmission", "chu-demo", "2026-11-22T13:00:00+00:00", ref="R1")
     assert JourneyContext.from_dict(context.to_dict()) == context
-    assert JourneyContext.from_dict({"journey": "preadmission"}) is None
+    with pytest.raises(InvalidSessionValue):
+        JourneyContext.from_dict({"journey": "preadmission"})
 
 
 def test_the_sign_in_carries_only_the_context_its_next_path_names(app):
-    def hook(client, token, context):
-        return "identity", {"rights": {}}
+    identity = object()
 
-    carried = journey_context.carrying_journey(hook)
+    def hook(client, token, request):
+        return SignInResult(identity=identity)
+
+    carried = signin.carrying_journey(hook)
+    plan = signin.make_planner(services(app).settings.providers, ())
     with app.test_request_context():
         for org in ("chu-a", "chu-b"):
-            journey_context.open_pending(JourneyContext("preadmission", org, "2026-11-22T13:00:00+00:00"))
-        identity, extra = carried(None, None, {"next": "/preadmission/chu-a/personnes"})
-        assert identity == "identity" and extra["rights"] == {}
-        assert extra[journey_context.CURRENT]["org"] == "chu-a" and extra[journey_context.CURRENT]["signed_in"]
+            sessions.current().open_journey(JourneyContext("preadmission", org, "2026-11-22T13:00:00+00:00"))
+        result = carried(None, None, plan("/preadmission/chu-a/personnes", None))
+        assert result.identity is identity and result.rights == {}
+        assert result.journey.org == "chu-a" and result.journey.signed_in
         for next_path in ("/mon-espace", "/adhesion/chu-a/personnes", "/preadmission/chu-c/personnes", ""):
-            assert journey_context.CURRENT not in carried(None, None, {"next": next_path})[1]
+            assert carried(None, None, plan(next_path, None)).journey is None
 
 
-def test_pending_contexts_are_bounded(app):
+def test_opened_contexts_are_bounded(app):
     with app.test_request_context():
-        from flask import session
-
-        for i in range(journey_context.MAX_PENDING + 3):
-            journey_context.open_pending(JourneyContext("adhesion", f"m-{i}", "2026-11-22T13:00:00+00:00"))
-        pending = session[journey_context.PENDING]
-        assert len(pending) == journey_context.MAX_PENDING
-        assert f"adhesion/m-{journey_context.MAX_PENDING + 2}" in pending and "adhesion/m-0" not in pending
+        state = sessions.current()
+        for i in range(sessions.MAX_OPENED_JOURNEYS + 3):
+            state.open_journey(JourneyContext("adhesion", f"m-{i}", "2026-11-22T13:00:00+00:00"))
+        opened = state.opened_journey_keys()
+        assert len(opened) == sessions.MAX_OPENED_JOURNEYS
+        assert f"adhesion/m-{sessions.MAX_OPENED_JOURNEYS + 2}" in opened and "adhesion/m-0" not in opened

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from app.journeys.context import JourneyContext
-from app.journeys.dossier import build_content, merge, source_statuses
+from app.journeys.content import build_content, merge, source_statuses
 from app.journeys.prefill import People, Value, prefill
+from app.model.journey import JourneyContext
 from app.model.organisation import Organisation
 from tests.journeys.factories import AT, PIERRE, SIGNED_IN_AT, c2s_ok, cnam_ok, failed, family
 

@@ -1,0 +1,31 @@
+"""Opening the dossiers room: one engine, the audit trail and the store on it, the schema brought up to date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from app.config import DossierSettings  # MERGE: app.dossiers.settings
+from app.dossiers import database
+from app.dossiers.audit import AuditTrail
+from app.dossiers.crypto import DossierCipher
+from app.dossiers.store import DossierStore
+
+
+@dataclass(frozen=True)
+class DossiersRoom:
+    engine: Engine
+    store: DossierStore
+    audit: AuditTrail
+
+
+def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> DossiersRoom:
+    """`upgrade_schema=True` (development and tests) runs `alembic upgrade head` now; production runs
+    `flask db upgrade` as a deployment step instead."""
+    engine = database.make_engine(settings.database_uri)
+    audit = AuditTrail(engine, pseudonym_key=settings.pseudonym_key, retention_days=settings.audit_retention_days)
+    store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
+    if upgrade_schema:
+        database.ensure_schema(engine)
+    return DossiersRoom(engine=engine, store=store, audit=audit)
