@@ -1,4 +1,5 @@
-"""NIR (numéro de sécurité sociale) format check, before a NIR goes into the CNAM `nir` request header.
+"""The one NIR (numéro de sécurité sociale) check: before a NIR goes into the CNAM `nir` request header, when
+the CNAM returns one, and when a person types one (journeys.validators compacts it first).
 
 Personal data: error messages never include the value.
 """
@@ -16,16 +17,23 @@ _SHAPE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}")
 
 
 class InvalidNir(ValueError):
-    """The value is not a well-formed NIR; the message never contains the value."""
+    """The value is not a well-formed NIR; the message never contains the value.
+
+    `reason` is "format" (not 15 characters of the expected shape) or "key" (the check digits do not match).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def validate_nir(value: object) -> str:
     """Return the NIR unchanged if it is 15 characters with a valid key (Corsica 2A/2B counted as 19/18)."""
     if not isinstance(value, str) or not _SHAPE.fullmatch(value):
-        raise InvalidNir("NIR is not 15 characters of the expected shape")
+        raise InvalidNir("NIR is not 15 characters of the expected shape", reason="format")
     # stdnum maps 2A → 19 and 2B → 18 before the mod-97 key computation.
     if not stdnum_nir.is_valid(value):
-        raise InvalidNir("NIR key does not match")
+        raise InvalidNir("NIR key does not match", reason="key")
     return value
 
 

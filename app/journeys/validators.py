@@ -12,15 +12,15 @@ import re
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
-from stdnum.fr import nir as stdnum_nir
 from wtforms.validators import StopValidation, ValidationError
+
+from app.connectors.nir import InvalidNir, validate_nir
 
 # C0 and C1 controls, DEL, and the invisible or bidirectional marks used to disguise text (Trojan Source).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # Latin letters with the accents and ligatures of French and its neighbours; a name starts with a letter.
 _LETTERS = "A-Za-zÀ-ÖØ-öø-ÿŒœŸ"
 _NAME = re.compile(rf"[{_LETTERS}](?:[{_LETTERS}' ’-]*[{_LETTERS}'’])?")
-_NIR = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}")
 # The departments of metropolitan France (Corsica kept its 20xxx codes), the DOM 971-976, Monaco (980) and
 # the Pacific collectivities (986-988). 00, 96, 977-979 and 981-985 start no postal code.
 _POSTAL_CODE = re.compile(r"(?:0[1-9]|[1-8][0-9]|9[0-5])[0-9]{3}|97[1-6][0-9]{2}|98(?:0|[6-8])[0-9]{2}")
@@ -62,12 +62,10 @@ def clean_name(text: str) -> str:
 
 def clean_nir(text: str) -> str:
     """15 characters once spaces are removed, with its key; Corsica's 2A/2B count as 19/18 (stdnum)."""
-    compact = text.replace(" ", "").upper()
-    if not _NIR.fullmatch(compact):
-        raise InvalidValue("format")
-    if not stdnum_nir.is_valid(compact):
-        raise InvalidValue("key")
-    return compact
+    try:
+        return validate_nir(text.replace(" ", "").upper())
+    except InvalidNir as error:
+        raise InvalidValue(error.reason) from None
 
 
 def clean_iban(text: str) -> str:

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from app import extensions, sessions
-from app.journeys import form_views, portal, send_views, steps
+from app.journeys import form_views, labels, portal, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
 from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
     for journey in JOURNEYS:
         app.register_blueprint(make_blueprint(journey))
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    # One table of relationship words for every page that names a beneficiary (the start page's rights too).
+    app.add_template_global(labels.LINKS, "relationship_labels")
 
 
 def make_blueprint(journey: str) -> Blueprint:
