@@ -60,55 +60,31 @@ def prefill(journey: str, identity: Identity, results: Mapping[str, SourceResult
             available_sources: Collection[str] = ("c2s", "cnam"), signed_in_at: str | None = None) -> Prefill:
     values: dict[str, Value] = {}
     gaps: dict[str, str] = {}
-    fc = _franceconnect_identity(identity, signed_in_at)
     kind = people.patient_kind if journey == "preadmission" else SELF
     cnam = _ok(results, "cnam")
     at = results["cnam"].retrieved_at if cnam else None
     person = _person(cnam, people.patient_index) if kind != OTHER else None
+    cnam_reason = _reason(results, "cnam", available_sources)
 
     if kind == SELF:
-        values.update(fc)
-        if journey == "adhesion":
-            # A mutuelle prices on age, not on where one was born: it gets no place of birth.
-            values.pop("birth_place", None)
-            values.pop("birth_country", None)
+        values.update(_own_identity(identity, signed_in_at, adhesion=journey == "adhesion"))
     elif kind == AYANT_DROIT and person is not None:
-        values.update(_beneficiary_identity(person, at))
-        if cnam.insured.nir:
-            values["insured_nir"] = Value(cnam.insured.nir, CNAM, at)
-        # A parent pre-admitting their child is the first holder of parental authority we suggest; the form
-        # does not ask for one (and the suggestion goes) when the ayant droit is an adult.
-        values["guardian1_name"] = Value(_full_name(identity), FRANCECONNECT, signed_in_at, editable=True)
+        values.update(_ayant_droit_identity(person, cnam.insured, at, identity, signed_in_at))
     if identity.email:
         values["email"] = Value(identity.email, FRANCECONNECT, signed_in_at, editable=True)
 
-    cnam_reason = _reason(results, "cnam", available_sources)
     if kind == OTHER:
         gaps["insurance"] = OTHER
     elif person is None:
         gaps["insurance"] = cnam_reason or "not_available"
     else:
         _insurance(values, gaps, person, at, partial=results["cnam"].partial, hospital=journey == "preadmission")
-
-    c2s = _ok(results, "c2s")
-    if kind == OTHER:
-        gaps["c2s"] = OTHER
-    elif c2s is None:
-        gaps["c2s"] = _reason(results, "c2s", available_sources) or "not_available"
-    else:
-        # The C2S covers the household: an ayant droit of the signed-in insured shares the status.
-        c2s_at = results["c2s"].retrieved_at
-        values["c2s"] = Value(_c2s_code(c2s), API_PARTICULIER, c2s_at)
-        if c2s.is_beneficiary and c2s.start_date:
-            values["c2s_since"] = Value(c2s.start_date.isoformat(), API_PARTICULIER, c2s_at)
+    _c2s(values, gaps, results, available_sources, other=kind == OTHER)
 
     beneficiaries: tuple[dict[str, Value], ...] = ()
     if journey == "adhesion":
         values["account_holder"] = Value(_full_name(identity), FRANCECONNECT, signed_in_at, editable=True)
-        listed = cnam_beneficiaries(results)
-        beneficiaries = tuple(_covered(listed[i], at) for i in people.covered if 0 <= i < len(listed))
-        if not listed:
-            gaps["beneficiaries"] = cnam_reason or ("not_available" if cnam is None else "none")
+        beneficiaries = _adhesion_beneficiaries(gaps, results, people.covered, at, cnam_reason)
     return Prefill(journey=journey, values=values, gaps=gaps, beneficiaries=beneficiaries)
 
 
@@ -160,6 +136,26 @@ def _beneficiary_identity(person: Beneficiary, at: str | None) -> dict[str, Valu
     return {name: Value(value, CNAM, at) for name, value in values.items() if value}
 
 
+def _own_identity(identity: Identity, at: str | None, *, adhesion: bool) -> dict[str, Value]:
+    values = _franceconnect_identity(identity, at)
+    if adhesion:
+        # A mutuelle prices on age, not on where one was born: it gets no place of birth.
+        values.pop("birth_place", None)
+        values.pop("birth_country", None)
+    return values
+
+
+def _ayant_droit_identity(person: Beneficiary, insured: Beneficiary, at: str | None, signed_in: Identity,
+                          signed_in_at: str | None) -> dict[str, Value]:
+    values = _beneficiary_identity(person, at)
+    if insured.nir:
+        values["insured_nir"] = Value(insured.nir, CNAM, at)
+    # A parent pre-admitting their child is the first holder of parental authority we suggest; the form
+    # does not ask for one (and the suggestion goes) when the ayant droit is an adult.
+    values["guardian1_name"] = Value(_full_name(signed_in), FRANCECONNECT, signed_in_at, editable=True)
+    return values
+
+
 def _full_name(identity: Identity) -> str:
     return f"{identity.given_name} {identity.preferred_username or identity.family_name}"
 
@@ -179,8 +175,13 @@ def _insurance(values: dict[str, Value], gaps: dict[str, str], person: Beneficia
             values["caisse_code"] = Value(person.caisse.id, CNAM, at)
     else:
         gaps["caisse"] = missing
-    if not hospital:
-        return
+    if hospital:
+        _hospital_rights(values, gaps, person, at, missing)
+
+
+def _hospital_rights(values: dict[str, Value], gaps: dict[str, str], person: Beneficiary, at: str | None,
+                     missing: str) -> None:
+    """What only a healthcare establishment gets: the basic-rights contract, exemptions, médecin traitant."""
     amo = _current_amo(person, dt.date.fromisoformat(at[:10]) if at else dt.date.today())
     if amo is not None:
         values["amo_start"] = Value(amo.start.isoformat() if amo.start else None, CNAM, at)
@@ -194,6 +195,11 @@ def _insurance(values: dict[str, Value], gaps: dict[str, str], person: Beneficia
         ], CNAM, at)
     else:
         gaps["exoneration"] = missing
+    _medecin_traitant(values, gaps, person, at, missing)
+
+
+def _medecin_traitant(values: dict[str, Value], gaps: dict[str, str], person: Beneficiary, at: str | None,
+                      missing: str) -> None:
     doctor = person.medecin_traitant
     if doctor is not None:
         values["medecin_traitant"] = Value(" ".join(filter(None, (doctor.first_name, doctor.last_name))), CNAM, at)
@@ -213,10 +219,34 @@ def _current_amo(person: Beneficiary, today: dt.date):
     return max(candidates, key=lambda c: c.start or dt.date.min) if candidates else None
 
 
+def _c2s(values: dict[str, Value], gaps: dict[str, str], results: Mapping[str, SourceResult],
+         available: Collection[str], *, other: bool) -> None:
+    c2s = _ok(results, "c2s")
+    if other:
+        gaps["c2s"] = OTHER
+    elif c2s is None:
+        gaps["c2s"] = _reason(results, "c2s", available) or "not_available"
+    else:
+        # The C2S covers the household: an ayant droit of the signed-in insured shares the status.
+        c2s_at = results["c2s"].retrieved_at
+        values["c2s"] = Value(_c2s_code(c2s), API_PARTICULIER, c2s_at)
+        if c2s.is_beneficiary and c2s.start_date:
+            values["c2s_since"] = Value(c2s.start_date.isoformat(), API_PARTICULIER, c2s_at)
+
+
 def _c2s_code(status: C2SStatus) -> str:
     if not status.is_beneficiary:
         return "non"
     return {True: "avec_participation", False: "sans_participation", None: "oui"}[status.with_participation]
+
+
+def _adhesion_beneficiaries(gaps: dict[str, str], results: Mapping[str, SourceResult], covered: tuple[int, ...],
+                            at: str | None, cnam_reason: str | None) -> tuple[dict[str, Value], ...]:
+    """The chosen CNAM beneficiaries (indices outside the list ignored); when none is listed, `gaps` says why."""
+    listed = cnam_beneficiaries(results)
+    if not listed:
+        gaps["beneficiaries"] = cnam_reason or ("not_available" if _ok(results, "cnam") is None else "none")
+    return tuple(_covered(listed[i], at) for i in covered if 0 <= i < len(listed))
 
 
 def _covered(person: Beneficiary, at: str | None) -> dict[str, Value]:

@@ -185,30 +185,58 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _load(hint: Any, value: Any) -> Any:
     """Rebuild a value of type `hint` from its `_dump`; raise TypeError/ValueError on any mismatch."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = (arg for arg in args if arg is not type(None))
-        return _load(inner, value)
+        return _load_optional(hint, value)
     if origin is Literal:
-        if value not in args:
-            raise ValueError("value outside its vocabulary")
-        return value
+        return _load_literal(hint, value)
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise TypeError("expected a list")
-        return tuple(_load(args[0], item) for item in value)
+        return _load_tuple(hint, value)
     if hint is dt.date:
-        if not isinstance(value, str):
-            raise TypeError("expected an ISO date")
-        return dt.date.fromisoformat(value)
+        return _load_date(value)
     if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise TypeError(f"expected a dict for {hint.__name__}")
-        hints = _hints(hint)
-        names = [f.name for f in dataclasses.fields(hint) if f.name in value]
-        return hint(**{name: _load(hints[name], value[name]) for name in names})
+        return _load_dataclass(hint, value)
+    return _load_scalar(hint, value)
+
+
+def _load_optional(hint: Any, value: Any) -> Any:
+    args = typing.get_args(hint)
+    if value is None and type(None) in args:
+        return None
+    (inner,) = (arg for arg in args if arg is not type(None))  # two types besides None: ValueError
+    return _load(inner, value)
+
+
+def _load_literal(hint: Any, value: Any) -> Any:
+    if value not in typing.get_args(hint):
+        raise ValueError("value outside its vocabulary")
+    return value
+
+
+def _load_tuple(hint: Any, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise TypeError("expected a list")
+    item_hint = typing.get_args(hint)[0]
+    return tuple(_load(item_hint, item) for item in value)
+
+
+def _load_date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError("expected an ISO date")
+    return dt.date.fromisoformat(value)
+
+
+def _load_dataclass(hint: Any, value: Any) -> Any:
+    """Fields absent from `value` take their default (TypeError if they have none); unknown keys are ignored."""
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a dict for {hint.__name__}")
+    hints = _hints(hint)
+    names = [f.name for f in dataclasses.fields(hint) if f.name in value]
+    return hint(**{name: _load(hints[name], value[name]) for name in names})
+
+
+def _load_scalar(hint: type, value: Any) -> Any:
+    # bool is a subclass of int: True is no birth rank.
     if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
         raise TypeError(f"expected {hint.__name__}")
     return value

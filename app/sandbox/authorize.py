@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
+from app.sandbox.config import SandboxClient
 from app.sandbox.state import SandboxState
 
 REQUIRED = ("response_type", "client_id", "redirect_uri", "scope", "acr_values", "state", "nonce")
@@ -59,6 +60,27 @@ class AuthorizeRequest:
 
 def parse(params: MultiDict, state: SandboxState) -> AuthorizeRequest:
     """A valid request, or AuthorizePageError / AuthorizeRedirectError exactly where FC would fail."""
+    _check_parameters(params)
+    prompt = _parse_prompt(params.get("prompt"))
+    amr_requested = _parse_claims(params.get("claims"))
+    redirect_uri = params["redirect_uri"]
+    if not _is_url(redirect_uri):
+        raise AuthorizePageError("Y030007", "redirect_uri must be an absolute http(s) URL")
+    client = _registered_client(state, params["client_id"], redirect_uri)
+
+    # The redirect_uri is now trusted: the remaining errors go back to it.
+    request = AuthorizeRequest(
+        client_id=client.client_id, redirect_uri=redirect_uri, state=params["state"], nonce=params["nonce"],
+        scopes=tuple(dict.fromkeys(params["scope"].split())), prompt=prompt, amr_requested=amr_requested,
+    )
+    _check_response_type(request, params["response_type"])
+    _check_scopes(request, state, client)
+    _check_acr(request, params["acr_values"])
+    return request
+
+
+def _check_parameters(params: MultiDict) -> None:
+    """FC's whitelist DTO: every parameter known, none repeated, the required ones set, a long enough nonce."""
     unknown = sorted(set(params) - set(REQUIRED) - set(OPTIONAL))
     if unknown:  # PKCE's code_challenge lands here too: FC's DTO does not whitelist it
         raise AuthorizePageError("Y030007", f"unknown parameter(s): {', '.join(unknown)}")
@@ -71,23 +93,18 @@ def parse(params: MultiDict, state: SandboxState) -> AuthorizeRequest:
         raise AuthorizePageError("Y030007", f"missing or empty parameter(s): {', '.join(missing)}")
     if len(params["nonce"]) < NONCE_MIN_LENGTH:
         raise AuthorizePageError("Y030007", f"nonce must be at least {NONCE_MIN_LENGTH} characters")
-    prompt = _parse_prompt(params.get("prompt"))
-    amr_requested = _parse_claims(params.get("claims"))
-    redirect_uri = params["redirect_uri"]
-    if not _is_url(redirect_uri):
-        raise AuthorizePageError("Y030007", "redirect_uri must be an absolute http(s) URL")
 
-    client = state.client(params["client_id"])
+
+def _registered_client(state: SandboxState, client_id: str, redirect_uri: str) -> SandboxClient:
+    client = state.client(client_id)
     if client is None:
         raise AuthorizePageError("Y04EA6EF", "unknown client_id")
     if redirect_uri not in client.redirect_uris:
         raise AuthorizePageError("Y04C013C", "redirect_uri is not registered for this client")
+    return client
 
-    request = AuthorizeRequest(
-        client_id=client.client_id, redirect_uri=redirect_uri, state=params["state"], nonce=params["nonce"],
-        scopes=tuple(dict.fromkeys(params["scope"].split())), prompt=prompt, amr_requested=amr_requested,
-    )
-    response_type = params["response_type"]
+
+def _check_response_type(request: AuthorizeRequest, response_type: str) -> None:
     if not response_type:
         raise AuthorizeRedirectError(request, "invalid_request", "missing required parameter 'response_type'")
     if response_type != "code":
@@ -96,20 +113,24 @@ def parse(params: MultiDict, state: SandboxState) -> AuthorizeRequest:
         raise AuthorizeRedirectError(
             request, "unsupported_response_type", "unsupported response_type requested", fragment=fragment
         )
+
+
+def _check_scopes(request: AuthorizeRequest, state: SandboxState, client: SandboxClient) -> None:
     if "openid" not in request.scopes:
         raise AuthorizeRedirectError(
             request, "invalid_request", "openid scope must be requested when using the acr_values parameter"
         )
     if not set(request.scopes) <= state.allowed_scopes(client):
         raise AuthorizeRedirectError(request, "invalid_scope", "requested scope is not allowed")
-    acr_values = params["acr_values"].split()
+
+
+def _check_acr(request: AuthorizeRequest, raw: str) -> None:
+    acr_values = raw.split()
     if "eidas1" not in acr_values and any(value in REFUSED_ACR for value in acr_values):
         raise AuthorizeRedirectError(
             request, "invalid_acr",
-            "acr_value is not valid, should be equal one of these values, expected eidas1, "
-            f"got {params['acr_values']}",
+            f"acr_value is not valid, should be equal one of these values, expected eidas1, got {raw}",
         )
-    return request
 
 
 def _parse_prompt(raw: str | None) -> frozenset[str]:

@@ -164,3 +164,35 @@ def test_people_round_trip_through_the_session():
     assert People.from_dict(people.to_dict()) == people
     assert (people.patient_kind, people.patient_index) == ("ayant_droit", 1)
     assert People().patient_index is None
+
+
+def test_an_ayant_droit_of_an_insured_without_nir_gets_no_insured_nir():
+    parent = dataclasses.replace(family().insured, nir=None)
+    result = run(identity=PIERRE, results={"cnam": cnam_ok(dataclasses.replace(family(), insured=parent))},
+                 people=People(patient="ayant_droit:1"))
+    assert "insured_nir" not in result.values and result.values["nir"].value == "114069527791187"
+    assert result.values["guardian1_name"].value == "Pierre DUBOIS"
+
+
+def test_born_in_france_without_a_commune_gets_no_place_of_birth():
+    identity = dataclasses.replace(ANGELA, birthplace="")
+    assert "birth_place" not in run(identity=identity, results={}).values
+
+
+@pytest.mark.parametrize("partial, gap", [(False, "not_available"), (True, "partial")])
+def test_a_person_without_nir_or_caisse_leaves_them_to_type(partial, gap):
+    person = insured(nir=None, caisse=rights.Caisse(grand_regime="01"))
+    result = run(results={"cnam": cnam_ok(rights.CnamRights(insured=person), partial=partial)})
+    assert not {"nir", "caisse", "caisse_code"} & set(result.values)
+    assert (result.gaps["nir"], result.gaps["caisse"]) == (gap, gap)
+    assert result.values["regime"].value == "general"
+
+
+@pytest.mark.parametrize("caisse, shown, code", [
+    (rights.Caisse(label="CPAM de Paris"), "CPAM de Paris", None),
+    (rights.Caisse(id="01751"), "01751", "01751"),
+])
+def test_a_caisse_is_shown_by_its_label_else_its_code(caisse, shown, code):
+    values = run(results={"cnam": cnam_ok(rights.CnamRights(insured=insured(caisse=caisse)))}).values
+    assert values["caisse"].value == shown
+    assert (values["caisse_code"].value if "caisse_code" in values else None) == code
