@@ -44,6 +44,16 @@ def make_app(database_uri, tmp_path):
         room_of(app).store.engine.dispose()
 
 
+@pytest.fixture
+def runner(make_app):
+    """`runner("dossiers", "rekey", keys=[…])`: the command's result on an app opened with those keys."""
+
+    def invoke(*args: str, app: Flask | None = None, **options):
+        return (app or make_app(**options)).test_cli_runner().invoke(args=list(args))
+
+    return invoke
+
+
 def past_store(app: Flask, days_ago: int, keys=(KEY_A,)) -> DossierStore:
     """A store whose clock is `days_ago` in the past, on the app's database, to create data that is due."""
     engine = room_of(app).store.engine
@@ -55,13 +65,12 @@ def past_store(app: Flask, days_ago: int, keys=(KEY_A,)) -> DossierStore:
     return DossierStore(engine, DossierCipher(keys), audit=audit, clock=clock)
 
 
-def test_db_upgrade_and_current(make_app):
+def test_db_upgrade_and_current(make_app, runner):
     app = make_app(upgrade_schema=False)
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "current"]).output == "none (run flask db upgrade)\n"
-    result = runner.invoke(args=["db", "upgrade"])
+    assert runner("db", "current", app=app).output == "none (run flask db upgrade)\n"
+    result = runner("db", "upgrade", app=app)
     assert result.exit_code == 0 and result.output == "Database at revision 0001 (head).\n"
-    assert runner.invoke(args=["db", "current"]).output == "0001 (head)\n"
+    assert runner("db", "current", app=app).output == "0001 (head)\n"
 
 
 def test_init_app_builds_the_store_and_upgrades_on_request(make_app):
@@ -71,7 +80,7 @@ def test_init_app_builds_the_store_and_upgrades_on_request(make_app):
     assert database.current_revision(room_of(app).store.engine) == database.head_revision()
 
 
-def test_purge_command_prints_counts(make_app):
+def test_purge_command_prints_counts(make_app, runner):
     app = make_app()
     old = past_store(app, days_ago=40)
     old.submit(idempotency_key="form-cli-0001", organisation="org-1", journey="adhesion", content={"a": 1},
@@ -80,25 +89,25 @@ def test_purge_command_prints_counts(make_app):
                retention_days=90)
     AuditTrail(room_of(app).store.engine, pseudonym_key=PSEUDONYM_KEY, retention_days=365,
                clock=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(days=366)).record("journey_started")
-    result = app.test_cli_runner().invoke(args=["dossiers", "purge"])
+    result = runner("dossiers", "purge", app=app)
     assert result.exit_code == 0, result.output
     assert result.output == "Purged 1 dossier(s) and 1 audit event(s).\n"
 
 
-def test_rekey_command(make_app):
+def test_rekey_command(make_app, runner):
     reference = room_of(make_app(keys=[KEY_A])).store.submit(
         idempotency_key="form-cli-rekey", organisation="org-1", journey="adhesion", content={"a": 1},
         retention_days=30).reference
-    result = make_app(keys=[KEY_B, KEY_A]).test_cli_runner().invoke(args=["dossiers", "rekey"])
+    result = runner("dossiers", "rekey", keys=[KEY_B, KEY_A])
     assert result.exit_code == 0 and result.output == "Re-encrypted 1 dossier(s) with the first key.\n"
     assert room_of(make_app(keys=[KEY_B])).store.get(reference).content == {"a": 1}
 
 
-def test_rekey_command_fails_clearly_when_a_key_is_missing(make_app):
+def test_rekey_command_fails_clearly_when_a_key_is_missing(make_app, runner):
     reference = room_of(make_app(keys=[KEY_A])).store.submit(
         idempotency_key="form-cli-lost", organisation="org-1", journey="adhesion", content={"a": 1},
         retention_days=30).reference
-    result = make_app(keys=[KEY_B]).test_cli_runner().invoke(args=["dossiers", "rekey"])
+    result = runner("dossiers", "rekey", keys=[KEY_B])
     assert result.exit_code == 1
     assert reference in result.output and "DOSSIER_ENCRYPTION_KEYS" in result.output
     assert KEY_A not in result.output and KEY_B not in result.output
