@@ -29,7 +29,7 @@ from app.connectors import http as outbound
 from app.model import rights
 
 if TYPE_CHECKING:  # settings are passed in; connectors do not read configuration
-    from app.config import ProviderSettings
+    from app.connectors.settings import ProviderSettings
 
 logger = logging.getLogger(__name__)
 

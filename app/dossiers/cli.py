@@ -13,11 +13,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import Engine
 
-from app.config import DossierSettings
 from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.errors import DossierDecryptionError
+from app.dossiers.settings import DossierSettings
 from app.dossiers.store import DossierStore
 
 

@@ -10,10 +10,10 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app import extensions
-from app.config import SANDBOX_ORGANISATIONS
 from app.franceconnect.views import ID_TOKEN, IDENTITY
 from app.journeys.context import CURRENT, DRAFT, PEOPLE, RECEIPT, JourneyContext
 from app.journeys.signin import RIGHTS
+from app.organisations.settings import SANDBOX_ORGANISATIONS
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
 from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
 
