@@ -96,6 +96,8 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
     public_url = check_url("PUBLIC_URL", as_str(config, "PUBLIC_URL") or "", production=production)
     sandbox_url = check_url("SANDBOX_URL", as_str(config, "SANDBOX_URL") or "", production=False)
 
+    # FranceConnect comes before the providers although it needs their data scopes: an unconfigured deployment
+    # is told first about its FranceConnect registration, as it always was.
     franceconnect = load_franceconnect_settings(
         config, production=production, sandbox=sandbox, sandbox_url=sandbox_url, public_url=public_url,
         data_scopes=tuple(SOURCE_SCOPES[s] for s in configured_sources(config)),
