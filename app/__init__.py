@@ -9,7 +9,7 @@ from flask import Flask
 
 from app import config as app_config
 from app import extensions, web
-from app.config import ConfigError
+from app.config_values import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     else:
         app.config.from_mapping(test_config)
 
-    settings = app_config.load_settings(app.config)
+    settings = app_config.load_settings(app.config, instance_path=app.instance_path)
     if not app.config.get("SECRET_KEY"):
         # load_settings already refused a missing key in production.
         app.config["SECRET_KEY"] = (
@@ -51,16 +51,12 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.journeys import views as journeys
     from app.pages import views as pages
 
-    dossier_settings = app_config.load_dossier_settings(
-        app.config, production=settings.is_production, instance_path=app.instance_path
-    )
     # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
-    dossiers = open_room(dossier_settings, upgrade_schema=not settings.is_production)
+    dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
     retriever = RightsRetriever(settings.providers)
     extensions.register_services(app, extensions.Services(
-        settings=settings, dossier_settings=dossier_settings, retriever=retriever, dossiers=dossiers.store,
-        audit=dossiers.audit,
+        settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
     ))
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)

@@ -14,7 +14,7 @@ from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
 from app import sessions
-from app.config import DossierSettings, Settings
+from app.config import Settings
 from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
 from app.dossiers.store import DossierStore
@@ -75,7 +75,6 @@ class Services:
     """The objects the factory builds once per app, for the views that need them."""
 
     settings: Settings
-    dossier_settings: DossierSettings
     retriever: RightsRetriever
     dossiers: DossierStore
     audit: AuditTrail

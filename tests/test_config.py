@@ -1,12 +1,21 @@
 """Settings: coercion of FLASK_* values and refusal of unsafe production settings."""
 
 import os
+import secrets
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from app import create_app
-from app.config import DEFAULTS, ConfigError, load_settings, validate_siret
+from app.config import DEFAULTS, development_secret_key, load_settings
+from app.config_values import ConfigError, validate_siret
+from app.connectors import settings as connectors_settings
+from app.dossiers import settings as dossiers_settings
 from app.extensions import services
+from app.franceconnect import settings as franceconnect_settings
+from app.organisations import settings as organisations_settings
 
 PRODUCTION = {
     **DEFAULTS,
@@ -149,3 +158,40 @@ def test_organisations_from_json_are_validated():
                 "[1, 2]", "{not json"):
         with pytest.raises(ConfigError, match="ORGANISATIONS"):
             load_settings({**PRODUCTION, "ORGANISATIONS": bad})
+
+
+def test_development_secret_key_is_one_key_for_workers_starting_together(tmp_path, monkeypatch):
+    together = threading.Barrier(2, timeout=5)
+    candidates = iter(("first-candidate", "second-candidate"))
+
+    def token_urlsafe(nbytes):
+        candidate = next(candidates)
+        together.wait()  # both workers have found no key file and each made its own
+        return candidate
+
+    monkeypatch.setattr(secrets, "token_urlsafe", token_urlsafe)
+    with ThreadPoolExecutor(2) as pool:
+        keys = list(pool.map(development_secret_key, [str(tmp_path)] * 2))
+    assert keys[0] == keys[1] in ("first-candidate", "second-candidate")
+    assert (tmp_path / "secret_key").read_text().strip() == keys[0]
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_development_secret_key_refuses_a_planted_symlink(tmp_path):
+    (tmp_path / "secret_key").symlink_to(tmp_path / "readable-by-someone-else")
+    with pytest.raises(ConfigError, match="secret_key cannot be read"):
+        development_secret_key(str(tmp_path))
+    assert not (tmp_path / "readable-by-someone-else").exists()
+
+
+def test_room_defaults_do_not_overlap():
+    fragments = [franceconnect_settings.DEFAULTS, connectors_settings.DEFAULTS, dossiers_settings.DEFAULTS,
+                 organisations_settings.DEFAULTS]
+    keys = [key for fragment in fragments for key in fragment]
+    assert len(keys) == len(set(keys)) and set(keys) <= set(DEFAULTS)
+
+
+def test_the_factory_loads_the_dossiers_settings_with_the_rest(make_app):
+    app = make_app()
+    assert services(app).settings.dossiers is not None
+    assert load_settings(PRODUCTION).dossiers is None  # no instance folder: the rest is checked alone

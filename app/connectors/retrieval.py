@@ -29,7 +29,7 @@ from app.model import rights
 from app.model.outcome import SOURCES, SourceResult
 
 if TYPE_CHECKING:  # settings are passed in; connectors do not read configuration
-    from app.config import ProviderSettings
+    from app.connectors.settings import ProviderSettings
 
 logger = logging.getLogger(__name__)
 

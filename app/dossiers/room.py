@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from app.config import DossierSettings  # MERGE: app.dossiers.settings
 from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
+from app.dossiers.settings import DossierSettings
 from app.dossiers.store import DossierStore
 
 

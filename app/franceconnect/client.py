@@ -20,11 +20,11 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
-from app.config import FranceConnectSettings
 from app.franceconnect import tokens, transport
 from app.franceconnect.discovery import ProviderMetadata, discovery_url, parse_metadata
 from app.franceconnect.errors import FranceConnectConfigError, FranceConnectProtocolError, FranceConnectUnavailable
 from app.franceconnect.jwks import JwksCache
+from app.franceconnect.settings import FranceConnectSettings
 from app.model.identity import Identity, InvalidIdentity
 
 SUPPORTED_ALGS = ("ES256", "RS256")

@@ -19,7 +19,6 @@ from flask import Blueprint, Flask, current_app, g, redirect, render_template, r
 from flask import session as flask_session
 
 from app import sessions
-from app.config import FranceConnectSettings  # MERGE: app.franceconnect.settings
 from app.correlation import is_correlation_id
 from app.franceconnect.client import TRANSACTION_TTL, FranceConnectClient, TokenResult
 from app.franceconnect.errors import (
@@ -28,6 +27,7 @@ from app.franceconnect.errors import (
     FranceConnectProtocolError,
     FranceConnectUnavailable,
 )
+from app.franceconnect.settings import FranceConnectSettings
 from app.model.signin import SignInRequest, SignInResult
 
 log = logging.getLogger(__name__)

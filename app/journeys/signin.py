@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 
 from app import sessions
-from app.config import ProviderSettings  # MERGE: app.connectors.settings
 from app.connectors.retrieval import RightsRetriever
+from app.connectors.settings import ProviderSettings
 from app.franceconnect.client import FranceConnectClient, TokenResult
 from app.model.dossier import JOURNEYS
 from app.model.signin import SignInRequest, SignInResult

@@ -92,7 +92,7 @@ def information(org_id: str):
         sources=settings.providers.sources,
         hospital=journey == "preadmission",
         exonerations=settings.providers.cnam_exonerations,
-        retention_days=services.dossier_settings.retention_for(journey),
+        retention_days=services.settings.dossiers.retention_for(journey),
         next_path=steps.step_url("people", organisation.id),
     )
 

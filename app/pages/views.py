@@ -31,7 +31,7 @@ def accessibility():
 
 @bp.get("/donnees-personnelles")
 def privacy():
-    retention = extensions.services().dossier_settings
+    retention = extensions.services().settings.dossiers
     return render_template("pages/privacy.html", preadmission_days=retention.retention_for("preadmission"),
                            adhesion_days=retention.retention_for("adhesion"),
                            audit_days=retention.audit_retention_days)

@@ -15,9 +15,9 @@ import pytest
 import requests
 import responses
 
-from app.config import ProviderSettings
 from app.connectors import api_particulier, cnam
 from app.connectors.retrieval import RightsRetriever
+from app.connectors.settings import ProviderSettings
 from app.model import rights
 from app.model.outcome import SourceResult
 from tests.connectors import API_PARTICULIER_BASE, CNAM_BASE

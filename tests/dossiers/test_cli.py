@@ -10,11 +10,12 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from app.config import DEFAULTS, load_dossier_settings
+from app.config import DEFAULTS
 from app.dossiers import cli, database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.room import DossiersRoom, open_room
+from app.dossiers.settings import load_dossier_settings
 from app.dossiers.store import DossierStore
 from tests.dossiers.conftest import PSEUDONYM_KEY
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.config import DEFAULTS, load_dossier_settings
+from app.config import DEFAULTS
 from app.dossiers.models import AuditEvent, Dossier
+from app.dossiers.settings import load_dossier_settings
 from app.model.dossier import PurgeReport
 from tests.dossiers.conftest import T0
 

@@ -9,7 +9,9 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Config
 
-from app.config import DEFAULTS, ConfigError, load_dossier_settings
+from app import ConfigError
+from app.config import DEFAULTS
+from app.dossiers.settings import load_dossier_settings
 
 KEY_A, KEY_B = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 PRODUCTION = {

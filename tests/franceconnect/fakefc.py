@@ -30,8 +30,8 @@ import responses
 from joserfc.jwk import ECKey, Key, RSAKey
 from joserfc.jws import JWSRegistry
 
-from app.config import FranceConnectSettings
 from app.franceconnect.client import FranceConnectClient, TokenResult
+from app.franceconnect.settings import FranceConnectSettings
 
 ISSUER = "https://fc.test/api/v2"
 CLIENT_ID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"

@@ -8,9 +8,9 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.config import SANDBOX_ORGANISATIONS
 from app.model.journey import JourneyContext
 from app.model.signin import SignInResult
+from app.organisations.settings import SANDBOX_ORGANISATIONS
 from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
 from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names

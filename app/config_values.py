@@ -1,0 +1,118 @@
+"""What every room's settings share: the start-up error, coercion of configuration values, development secrets.
+
+Values arrive from `instance/config.py` as Python objects or from `FLASK_*` variables parsed as JSON, so a
+number may be a string and a SIRET an int. Imports nothing of the app, so that any room's settings may use it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from stdnum.fr import siret
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is missing, malformed or unsafe."""
+
+
+def as_str(config: Mapping, key: str) -> str | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a string, got a boolean")
+    value = str(value).strip()
+    return value or None
+
+
+def as_bool(config: Mapping, key: str) -> bool | None:
+    value = config.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key} must be true or false, got {value!r}")
+
+
+def as_number(config: Mapping, key: str, kind: type, minimum: float) -> Any:
+    value = config.get(key)
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, got a boolean")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}, got {number}")
+    return number
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(key: str, url: str, *, production: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key} must be an absolute http(s) URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{key} must not carry a query string or fragment")
+    if production and parts.scheme != "https" and not is_loopback(parts.hostname):
+        raise ConfigError(f"{key} must use https in production (only loopback may use http)")
+    return url.rstrip("/")
+
+
+def validate_siret(value: Any, key: str) -> str:
+    """Coerce a SIRET that may arrive as an int from the environment, and check its Luhn key."""
+    text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
+    if not siret.is_valid(text):
+        raise ConfigError(f"{key} must be a valid 14-digit SIRET, got {value!r}")
+    return siret.compact(text)
+
+
+def instance_secret(instance_path: str, name: str, generate: Callable[[], str]) -> str:
+    """A development secret kept in the instance folder (0600), created on first use; the same one for every
+    worker, even when several start together."""
+    path = Path(instance_path) / name
+    if not os.path.lexists(path):
+        _publish(path, generate())
+    try:
+        secret = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror}): delete it to generate a key") from None
+    if not secret:
+        raise ConfigError(f"{path} is empty: delete it to generate a key")
+    return secret
+
+
+def _publish(path: Path, secret: str) -> None:
+    # The secret is written in full to a private file (mkstemp: O_EXCL, 0600) and only then linked under its
+    # name. The link, like O_EXCL, fails when the name exists — even as a symlink, which is never followed —
+    # so exactly one worker's secret wins, and no worker can read a file another has created but not yet written.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(secret + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker's secret won; instance_secret reads it
+    finally:
+        os.unlink(draft)
