@@ -4,13 +4,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install assets
+.PHONY: run test lint install assets
 
 run: install assets
 	FLASK_ENVIRONMENT=development $(PY) -m app.devserver
 
 test: install assets
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The rules a tool enforces: style, the architecture's import contracts (pyproject.toml), honest dependencies.
+lint: install
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/deptry .
 
 install: $(STAMP)
 

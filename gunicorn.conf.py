@@ -1,0 +1,39 @@
+"""gunicorn settings for production: `gunicorn wsgi:app` reads this file from the working directory.
+
+Each value can be overridden on the command line or with GUNICORN_CMD_ARGS; the bind address and worker
+count also follow the PORT and WEB_CONCURRENCY variables most platforms set.
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# Sign-ins wait on FranceConnect and the providers (up to RIGHTS_DEADLINE): threads keep a worker useful
+# while one request waits, without the memory of a process each.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Above the longest request (a sign-in: discovery, token, then a retrieval bounded by RIGHTS_DEADLINE ≤ 30 s).
+timeout = 45
+graceful_timeout = 30
+keepalive = 5
+# The app starts thread pools (retrieval, token revocation) at creation: create it in each worker, not
+# before the fork, where those threads would not survive.
+preload_app = False
+max_requests = 5000
+max_requests_jitter = 500
+
+# Requests far beyond what the forms need are refused before the app sees them.
+limit_request_line = 4094
+limit_request_fields = 60
+limit_request_field_size = 8190
+
+# The reverse proxy in front sets X-Forwarded-*; the app trusts them only per TRUSTED_PROXIES (ProxyFix).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Access log without the query string: the FranceConnect callback carries an authorization code and a
+# state there, and the logout callback a state. %(U)s is the path alone.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+loglevel = "info"

@@ -1,0 +1,35 @@
+"""The committed gunicorn.conf.py: it loads in gunicorn, and keeps what the logs must never carry out of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gunicorn.config import Config
+
+CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+def load() -> Config:
+    config = Config()
+    namespace: dict = {"__file__": str(CONF)}
+    exec(compile(CONF.read_text(), str(CONF), "exec"), namespace)  # as gunicorn itself reads the file
+    for key, value in namespace.items():
+        if key in config.settings:
+            config.set(key, value)
+    return config
+
+
+def test_the_access_log_never_writes_a_query_string():
+    # The callback's query holds an authorization code and a state: %(r)s, %(q)s or %(u)s would log them.
+    log_format = load().access_log_format
+    assert "%(U)s" in log_format
+    for unsafe in ("%(r)s", "%(q)s", "%({"):
+        assert unsafe not in log_format
+
+
+def test_the_app_is_created_in_each_worker_and_requests_are_bounded():
+    config = load()
+    assert config.preload_app is False  # thread pools made at creation would not survive a fork
+    assert config.worker_class_str == "gthread"
+    assert config.timeout > 30  # the longest sign-in: a retrieval bounded by RIGHTS_DEADLINE ≤ 30 s
+    assert config.limit_request_fields <= 100
