@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     retriever = RightsRetriever(settings.providers)
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
+        launches=dossiers.launches,
     ))
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)

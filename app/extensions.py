@@ -17,6 +17,7 @@ from app import sessions
 from app.config import Settings
 from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
+from app.dossiers.launches import LaunchLedger
 from app.dossiers.store import DossierStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Services:
     retriever: RightsRetriever
     dossiers: DossierStore
     audit: AuditTrail
+    launches: LaunchLedger
 
 
 _SERVICES = "droits_connect_services"

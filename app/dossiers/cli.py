@@ -16,26 +16,29 @@ from sqlalchemy import Engine
 from app.dossiers import database
 from app.dossiers.errors import DossierDecryptionError
 from app.dossiers.room import DossiersRoom
-from app.dossiers.store import DossierStore
 
 
 def register(app: Flask, room: DossiersRoom) -> None:
     """Add `flask dossiers …` and `flask db …`, and dispose of the engine with the app."""
-    app.cli.add_command(_dossiers_commands(room.store))
+    app.cli.add_command(_dossiers_commands(room))
     app.cli.add_command(_db_commands(room.engine))
     # Every store call opens and closes its own session, so a request leaves nothing to tear down; the pool
     # itself lives as long as the app (disposing it per request or app context would reconnect every time).
     weakref.finalize(app, room.engine.dispose)
 
 
-def _dossiers_commands(store: DossierStore) -> AppGroup:
+def _dossiers_commands(room: DossiersRoom) -> AppGroup:
+    store = room.store
     group = AppGroup("dossiers", help="Dossier retention and encryption keys.")
 
     @group.command("purge")
     def purge() -> None:
         """Delete the dossiers and audit events whose retention has ended."""
         report = store.purge()
+        launches = room.launches.purge()
         click.echo(f"Purged {report.dossiers} dossier(s) and {report.audit_events} audit event(s).")
+        if launches:
+            click.echo(f"Forgot {launches} expired launch token(s).")
 
     @group.command("rekey")
     def rekey() -> None:

@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, DateTime, Dialect, Index, Integer, LargeBinary, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.model.dossier import AUDIT_EVENTS, JOURNEYS, STATUSES
@@ -96,3 +107,15 @@ class AuditEvent(Base):
     # Not a foreign key: the trail outlives the dossiers it speaks of.
     dossier_reference: Mapped[str | None] = mapped_column(String(16), index=True)
     purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class UsedLaunchToken(Base):
+    """A portal's launch token already used: its `jti` may not start a journey again before the token expires."""
+
+    __tablename__ = "used_launch_tokens"
+    __table_args__ = (UniqueConstraint("organisation", "jti_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    jti_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the jti, hex: bounded size, nothing to read
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

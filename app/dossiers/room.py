@@ -1,4 +1,4 @@
-"""Opening the dossiers room: one engine, the audit trail and the store on it, the schema brought up to date."""
+"""Opening the dossiers room: one engine; the audit trail, the store and the launch ledger on it; schema at head."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
+from app.dossiers.launches import LaunchLedger
 from app.dossiers.settings import DossierSettings
 from app.dossiers.store import DossierStore
 
@@ -18,6 +19,7 @@ class DossiersRoom:
     engine: Engine
     store: DossierStore
     audit: AuditTrail
+    launches: LaunchLedger
 
 
 def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> DossiersRoom:
@@ -28,4 +30,4 @@ def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> Dos
     store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
     if upgrade_schema:
         database.ensure_schema(engine)
-    return DossiersRoom(engine=engine, store=store, audit=audit)
+    return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine))

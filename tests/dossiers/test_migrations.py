@@ -15,13 +15,16 @@ def test_upgrade_creates_the_tables_and_indexes(database_uri):
     engine = database.make_engine(database_uri)
     try:
         inspector = inspect(engine)
-        assert {"dossiers", "audit_events", "alembic_version"} <= set(inspector.get_table_names())
+        tables = set(inspector.get_table_names())
+        assert {"dossiers", "audit_events", "used_launch_tokens", "alembic_version"} <= tables
         indexes = {index["name"]: index for index in inspector.get_indexes("dossiers")}
         assert indexes["ix_dossiers_reference"]["unique"] and indexes["ix_dossiers_idempotency_key"]["unique"]
         assert indexes["ix_dossiers_purge_after"]["column_names"] == ["purge_after"]
         audit_indexes = {index["name"] for index in inspector.get_indexes("audit_events")}
         assert "ix_audit_events_purge_after" in audit_indexes
-        assert database.current_revision(engine) == database.head_revision() == "0001"
+        launch_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("used_launch_tokens")}
+        assert ("organisation", "jti_hash") in launch_uniques
+        assert database.current_revision(engine) == database.head_revision() == "0002"
     finally:
         engine.dispose()
 
@@ -40,5 +43,5 @@ def test_upgrade_is_a_no_op_at_head(engine):
 def test_downgrade_to_base_removes_the_tables(engine):
     with engine.begin() as connection:
         command.downgrade(database.alembic_config(connection=connection), "base")
-    assert not {"dossiers", "audit_events"} & set(inspect(engine).get_table_names())
+    assert not {"dossiers", "audit_events", "used_launch_tokens"} & set(inspect(engine).get_table_names())
     assert database.current_revision(engine) is None
