@@ -229,6 +229,16 @@ class SessionState:
         self._pop(_ENDED_WITH_THE_DOSSIER)
         self._data[RECEIPT] = receipt.to_dict()
 
+    def abandon_journey(self, journey: str, org: str) -> None:
+        """The person gives up (or their sign-in failed): nothing personal stays, nor that journey's context."""
+        self._pop((RIGHTS, IDENTITY, DRAFT, PEOPLE))
+        current = self.journey
+        if current is not None and (current.journey, current.org) == (journey, org):
+            self._data.pop(JOURNEY, None)
+        opened = self._opened_journeys()
+        if opened.pop(f"{journey}/{org}", None) is not None:
+            self._data[OPENED_JOURNEYS] = opened
+
     # -- clearing -------------------------------------------------------------------------------------------
     def clear(self) -> None:
         self._data.clear()

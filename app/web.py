@@ -56,9 +56,15 @@ def configure_logging(app: Flask) -> None:
         logger.addHandler(correlated_handler())
 
 
+def _origin(url: str) -> str:
+    return "{0.scheme}://{0.netloc}".format(urlsplit(url))
+
+
 def content_security_policy(settings: Settings) -> str:
-    fc_origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.franceconnect.issuer))
-    # form-action must allow FranceConnect: browsers apply it to the redirect that follows the login POST.
+    # form-action applies to the redirect that follows a form post: the FranceConnect login, and « Retourner
+    # sur le site » / « Abandonner », which end on an organisation's registered return URL.
+    targets = [_origin(settings.franceconnect.issuer)] + sorted({
+        _origin(url) for organisation in settings.organisations.values() for url in organisation.return_urls})
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
@@ -69,7 +75,7 @@ def content_security_policy(settings: Settings) -> str:
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
-        f"form-action 'self' {fc_origin}",
+        "form-action 'self' " + " ".join(dict.fromkeys(targets)),
     ])
 
 

@@ -229,7 +229,10 @@ def error():
         retry = room().plan(next_path, (request.args.get("sources") or "").split(","))
     return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None,
                            fc_next=retry.next_path if retry else None,
-                           fc_chosen_sources=list(retry.sources) if retry else None), 400
+                           fc_chosen_sources=list(retry.sources) if retry else None,
+                           # Opaque to this room: the template asks the journeys whether a way back exists.
+                           retry_journey=retry.journey if retry else None,
+                           retry_organisation=retry.organisation if retry else None), 400
 
 
 @bp.post("/logout")

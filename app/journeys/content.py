@@ -1,8 +1,9 @@
 """The dossier's content: what the person saw and sent, every value with its provenance. Pure, no Flask.
 
 Format (version 1), a JSON object:
-  version, journey, organisation {id, name}, portal_reference, submitted_at,
-  stay {date, service} (pre-admission, what the hospital passed; each a provenance),
+  version, journey, organisation {id, name}, portal_reference (from a signed launch link, else null), submitted_at,
+  stay {date, service, type} (pre-admission, what the hospital's signed link said; each a provenance),
+  offer {code, label, start_date} (adhesion, what the mutuelle's signed link said; each a provenance),
   patient {kind: self|ayant_droit|other, minor} (pre-admission),
   declarant {birth_name, usage_name?, first_names, birth_date} (the signed-in person, from FranceConnect),
   fields {name: {value, source, at}},
@@ -57,7 +58,20 @@ def split_beneficiaries(values: Mapping[str, Value]) -> tuple[dict[str, Value], 
 
 
 def stay_values(context: JourneyContext) -> dict[str, Value]:
-    values = {"date": context.stay_date, "service": context.stay_service}
+    """What the hospital's signed launch said of the stay; nothing from an unsigned entry."""
+    values = {"date": context.stay_date, "service": context.stay_service, "type": context.stay_type}
+    return _from_organisation(context, values)
+
+
+def offer_values(context: JourneyContext) -> dict[str, Value]:
+    """What the mutuelle's signed launch said of the offer; nothing from an unsigned entry."""
+    values = {"code": context.offer_code, "label": context.offer_label, "start_date": context.offer_start}
+    return _from_organisation(context, values)
+
+
+def _from_organisation(context: JourneyContext, values: Mapping[str, str | None]) -> dict[str, Value]:
+    if not context.signed:
+        return {}
     return {name: Value(value, ORGANISATION, context.started_at) for name, value in values.items() if value}
 
 
@@ -82,7 +96,7 @@ def build_content(*, organisation: Organisation, context: JourneyContext, prefil
         "version": VERSION,
         "journey": context.journey,
         "organisation": {"id": organisation.id, "name": organisation.name},
-        "portal_reference": context.ref,
+        "portal_reference": context.ref if context.signed else None,
         "submitted_at": submitted_at,
         "declarant": _declarant(identity, signed_in_at),
         "fields": {name: value.provenance() for name, value in sorted(fields.items())},
@@ -92,6 +106,7 @@ def build_content(*, organisation: Organisation, context: JourneyContext, prefil
         content["stay"] = {name: value.provenance() for name, value in stay_values(context).items()}
         content["patient"] = {"kind": people.patient_kind, "minor": patient_minor}
     else:
+        content["offer"] = {name: value.provenance() for name, value in offer_values(context).items()}
         content["beneficiaries"] = (
             [{"origin": "cnam", "fields": _ordered(person)} for person in prefill.beneficiaries]
             + [{"origin": "declared", "fields": _ordered(person)} for person in typed]

@@ -74,7 +74,9 @@ def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
 def _suggestions(values: Prefill, journey: str, state: steps.StepState) -> dict:
     suggested = {name: value.value for name, value in values.values.items() if value.editable}
     if journey == "adhesion":
-        suggested["start_date"] = add_months(dt.date.today().replace(day=1), 1).isoformat()
+        # The date the person chose on the mutuelle's portal, when its signed link said so.
+        suggested["start_date"] = (state.context.offer_start if state.context.signed and state.context.offer_start
+                                   else add_months(dt.date.today().replace(day=1), 1).isoformat())
     elif state.people.patient_kind != SELF:
         suggested["birth_country"] = "France"
     return suggested

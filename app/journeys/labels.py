@@ -69,8 +69,12 @@ LINKS = {
 }
 # What the person may choose when they add a beneficiary by hand.
 DECLARED_LINKS = ("conjoint", "pacse", "concubin", "enfant", "autre")
+STAY_TYPES = {
+    "hospitalisation_complete": "Hospitalisation complète", "ambulatoire": "Hospitalisation de jour (ambulatoire)",
+    "seances": "Séances",
+}
 # Codes shown as words on the summary pages, per field.
-CODES = {"sex": SEXES, "regime": REGIMES, "c2s": C2S, "link": LINKS, "exoneration": EXONERATION}
+CODES = {"sex": SEXES, "regime": REGIMES, "c2s": C2S, "link": LINKS, "exoneration": EXONERATION, "type": STAY_TYPES}
 
 # The summary pages (review, receipt): section titles and the fields they show, in order.
 SECTIONS = {

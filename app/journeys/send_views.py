@@ -55,7 +55,12 @@ def send(org_id: str):
             audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
                          detail=detail, dossier_reference=submitted.reference)
     # The rights, the identity and the draft are in the dossier now.
-    sessions.current().end_journey(Receipt(journey=journey, org=organisation.id, reference=submitted.reference))
+    signed = state.context.signed
+    sessions.current().end_journey(Receipt(
+        journey=journey, org=organisation.id, reference=submitted.reference,
+        portal_reference=state.context.ref if signed else None,
+        return_url=state.context.return_url if signed else None,
+    ))
     return redirect(steps.step_url("receipt", org_id), 303)
 
 
@@ -71,5 +76,5 @@ def receipt(org_id: str):
     return render_template(
         "journeys/receipt.html", organisation=organisation, reference=held.reference, labels=labels,
         content=dossier.content if dossier else None, created_at=dossier.created_at if dossier else None,
-        journey=steps.journey(),
+        journey=steps.journey(), can_return=bool(held.return_url),
     )

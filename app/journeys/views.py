@@ -7,11 +7,11 @@ URL map, for <journey> = preadmission | adhesion:
   GET       /<journey>/<org_id>/verification   review
   POST      /<journey>/<org_id>/envoi          submission (303 to the receipt)
   GET       /<journey>/<org_id>/recepisse      receipt
+  POST      /<journey>/<org_id>/retour         back to the portal with a signed result
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request
@@ -23,7 +23,7 @@ from app.journeys import form_views, labels, portal, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
 from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
-from app.model.journey import AYANT_DROIT, OTHER, SELF, JourneyContext, People
+from app.model.journey import AYANT_DROIT, OTHER, SELF, People
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     # One table of relationship words for every page that names a beneficiary (the start page's rights too).
     app.add_template_global(labels.LINKS, "relationship_labels")
+    app.add_template_global(portal.return_available, "portal_return_available")
 
 
 def make_blueprint(journey: str) -> Blueprint:
@@ -48,6 +49,7 @@ def make_blueprint(journey: str) -> Blueprint:
     bp.add_url_rule("/<org_id>/verification", "review", form_views.review, methods=["GET"])
     bp.add_url_rule("/<org_id>/envoi", "send", send_views.send, methods=["POST"])
     bp.add_url_rule("/<org_id>/recepisse", "receipt", send_views.receipt, methods=["GET"])
+    bp.add_url_rule("/<org_id>/retour", "give_back", portal.give_back, methods=["POST"])
     bp.before_request(_check_form_shape)
     return bp
 
@@ -75,24 +77,21 @@ def _too_large(error):
 def information(org_id: str):
     journey = steps.journey()
     organisation = steps.organisation_or_404(org_id)
-    accepted, ignored = portal.portal_parameters(request.args, journey, dt.date.today())
-    if ignored:
-        log.info("journey portal parameters ignored names=%s", ",".join(ignored))
-    context = JourneyContext(
-        journey=journey, org=organisation.id, started_at=steps.now_iso(), ref=accepted.get("ref"),
-        stay_date=accepted.get("date_sejour"), stay_service=accepted.get("service"),
-    )
-    sessions.current().open_journey(context)
-    services = extensions.services()
-    services.audit.record("journey_started", journey=journey, organisation=organisation.id)
-    settings = services.settings
+    try:
+        context, launched = portal.opened_context(organisation)
+    except portal.EntryRefused as refused:
+        return render_template(refused.template, organisation=organisation, journey=journey), refused.status
+    if launched:
+        # The link has done its work: the token leaves the address bar, the history and any Referer.
+        return redirect(steps.step_url("information", org_id), 303)
+    settings = extensions.services().settings
     return render_template(
         "journeys/information.html",
-        organisation=organisation, journey=journey, context=context,
+        organisation=organisation, journey=journey, context=context, stay_types=labels.STAY_TYPES,
         sources=settings.providers.sources,
         hospital=journey == "preadmission",
         exonerations=settings.providers.cnam_exonerations,
-        retention_days=services.settings.dossiers.retention_for(journey),
+        retention_days=settings.dossiers.retention_for(journey),
         next_path=steps.step_url("people", organisation.id),
     )
 

@@ -13,6 +13,9 @@ from typing import Any
 from app.model.rights import InvalidSessionValue
 
 SELF, OTHER, AYANT_DROIT = "self", "other", "ayant_droit"
+# What a hospital may say of the stay, and a mutuelle of the offer, in a signed launch link.
+STAY_TYPES = ("hospitalisation_complete", "ambulatoire", "seances")
+OFFER_FIELDS = ("code", "label", "start_date")
 
 
 def _rebuild(cls: type, build):
@@ -30,8 +33,27 @@ def _optional_str(value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """What an organisation's portal said, verified from its signed launch link."""
+
+    organisation: str
+    reference: str  # the portal's own reference for this person's request
+    return_url: str  # one of the organisation's registered return URLs
+    stay_date: str | None = None  # pre-admission: YYYY-MM-DD
+    stay_service: str | None = None
+    stay_type: str | None = None  # one of STAY_TYPES
+    offer_code: str | None = None  # adhesion: the formula chosen on the portal
+    offer_label: str | None = None
+    offer_start: str | None = None  # adhesion: the desired start date, YYYY-MM-DD
+
+
+@dataclass(frozen=True)
 class JourneyContext:
-    """Which organisation opened the journey, with its own reference and stay, and whether the person signed in."""
+    """Which organisation opened the journey and, when its portal signed the link, what it said.
+
+    Only a signed context carries the portal's values: nothing read from an unsigned URL is ever shown or stored
+    as coming from the organisation.
+    """
 
     journey: str
     org: str
@@ -40,6 +62,19 @@ class JourneyContext:
     stay_date: str | None = None  # pre-admission: YYYY-MM-DD, passed by the hospital
     stay_service: str | None = None
     signed_in: bool = False
+    signed: bool = False  # opened by a verified launch link
+    return_url: str | None = None
+    stay_type: str | None = None
+    offer_code: str | None = None
+    offer_label: str | None = None
+    offer_start: str | None = None
+
+    @classmethod
+    def from_launch(cls, journey: str, launch: Launch, started_at: str) -> JourneyContext:
+        return cls(journey, launch.organisation, started_at, ref=launch.reference, stay_date=launch.stay_date,
+                   stay_service=launch.stay_service, signed=True, return_url=launch.return_url,
+                   stay_type=launch.stay_type, offer_code=launch.offer_code, offer_label=launch.offer_label,
+                   offer_start=launch.offer_start)
 
     @property
     def key(self) -> str:
@@ -52,12 +87,15 @@ class JourneyContext:
     def from_dict(cls, data: Mapping[str, Any]) -> JourneyContext:
         def build() -> JourneyContext:
             journey, org, started_at = (str(data[name]) for name in ("journey", "org", "started_at"))
-            return cls(journey, org, started_at, ref=_optional_str(data.get("ref")),
-                       stay_date=_optional_str(data.get("stay_date")),
-                       stay_service=_optional_str(data.get("stay_service")),
-                       signed_in=data.get("signed_in", False) is True)
+            texts = {name: _optional_str(data.get(name)) for name in _OPTIONAL_TEXTS}
+            return cls(journey, org, started_at, signed_in=data.get("signed_in", False) is True,
+                       signed=data.get("signed", False) is True, **texts)
 
         return _rebuild(cls, build)
+
+
+_OPTIONAL_TEXTS = ("ref", "stay_date", "stay_service", "return_url", "stay_type", "offer_code", "offer_label",
+                   "offer_start")
 
 
 @dataclass(frozen=True)
@@ -114,14 +152,18 @@ class Receipt:
 
     journey: str
     org: str
-    reference: str
+    reference: str  # the dossier's
+    portal_reference: str | None = None  # the portal's own, from a signed launch
+    return_url: str | None = None  # where « Retourner sur le site » goes, from a signed launch
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Receipt:
-        return _rebuild(cls, lambda: cls(*(_required_str(data[name]) for name in ("journey", "org", "reference"))))
+        return _rebuild(cls, lambda: cls(*(_required_str(data[name]) for name in ("journey", "org", "reference")),
+                                         portal_reference=_optional_str(data.get("portal_reference")),
+                                         return_url=_optional_str(data.get("return_url"))))
 
 
 def _required_str(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 JOURNEY_OF_KIND = {"hopital": "preadmission", "mutuelle": "adhesion"}
 
@@ -14,6 +14,9 @@ class Organisation:
     kind: str  # "hopital" | "mutuelle"
     contact: str  # where the person exercises their rights (e-mail or postal address)
     dpo: str = ""  # data protection officer's contact, when distinct
+    return_urls: tuple[str, ...] = ()
+    launch_secrets: tuple[str, ...] = field(default=(), repr=False)
+    allow_unsigned: bool = False
 
     @property
     def journey(self) -> str:

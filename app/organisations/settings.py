@@ -17,9 +17,14 @@ DEFAULTS: dict[str, Any] = {
 
 SANDBOX_ORGANISATIONS = {
     "chu-demo": {"name": "Centre hospitalier de Démonstration", "kind": "hopital",
-                 "contact": "admissions@chu-demo.example", "dpo": "dpo@chu-demo.example"},
+                 "contact": "admissions@chu-demo.example", "dpo": "dpo@chu-demo.example",
+                 "return_urls": ["http://127.0.0.1:5001/portail/retour"],
+                 "launch_secrets": ["chu-demo-launch-secret-for-the-sandbox-only-0001"], "allow_unsigned": True},
     "mutuelle-demo": {"name": "Mutuelle de Démonstration", "kind": "mutuelle",
-                      "contact": "adhesion@mutuelle-demo.example", "dpo": "dpo@mutuelle-demo.example"},
+                      "contact": "adhesion@mutuelle-demo.example", "dpo": "dpo@mutuelle-demo.example",
+                      "return_urls": ["http://127.0.0.1:5001/portail/retour"],
+                      "launch_secrets": ["mutuelle-demo-launch-secret-for-the-sandbox-only-0001"],
+                      "allow_unsigned": True},
 }
 
 
@@ -49,4 +54,7 @@ def _organisation(org_id: Any, entry: Any) -> Organisation:
     if kind not in JOURNEY_OF_KIND:
         raise ConfigError(f"ORGANISATIONS[{org_id}].kind must be one of {', '.join(JOURNEY_OF_KIND)}")
     dpo = entry.get("dpo") or ""
-    return Organisation(id=org_id, name=name.strip(), kind=kind, contact=contact.strip(), dpo=str(dpo).strip())
+    return Organisation(id=org_id, name=name.strip(), kind=kind, contact=contact.strip(), dpo=str(dpo).strip(),
+                        return_urls=tuple(entry.get("return_urls") or ()),
+                        launch_secrets=tuple(entry.get("launch_secrets") or ()),
+                        allow_unsigned=bool(entry.get("allow_unsigned")))

@@ -31,7 +31,7 @@ def test_preadmission_content():
     results = {"c2s": failed("c2s", "unavailable"), "cnam": cnam_ok(family())}
     people = People(patient="ayant_droit:2")
     context = JourneyContext("preadmission", "chu-demo", STARTED, ref="ADM-1", stay_date="2026-12-01",
-                             stay_service="Pédiatrie", signed_in=True)
+                             stay_service="Pédiatrie", signed_in=True, signed=True, stay_type="ambulatoire")
     values = prefill("preadmission", PIERRE, results, people, signed_in_at=SIGNED_IN_AT)
     content = build_content(organisation=CHU, context=context, prefill=values,
                             declared={"sex": "F", "c2s": "inconnu", "consent_accuracy": True}, people=people,
@@ -41,7 +41,8 @@ def test_preadmission_content():
     assert content["organisation"] == {"id": "chu-demo", "name": CHU.name}
     assert content["portal_reference"] == "ADM-1"
     assert content["stay"] == {"date": {"value": "2026-12-01", "source": "organisation", "at": STARTED},
-                               "service": {"value": "Pédiatrie", "source": "organisation", "at": STARTED}}
+                               "service": {"value": "Pédiatrie", "source": "organisation", "at": STARTED},
+                               "type": {"value": "ambulatoire", "source": "organisation", "at": STARTED}}
     assert content["patient"] == {"kind": "ayant_droit", "minor": True}
     assert content["declarant"]["birth_name"] == {"value": "MERCIER", "source": "franceconnect", "at": SIGNED_IN_AT}
     assert content["fields"]["first_names"] == {"value": "JEANNE", "source": "cnam", "at": AT}
@@ -51,6 +52,32 @@ def test_preadmission_content():
         "c2s": {"status": "unavailable", "reason": "c2s_unavailable", "retrieved_at": AT, "partial": False},
         "cnam": {"status": "ok", "reason": "cnam_ok", "retrieved_at": AT, "partial": False}}
     assert "beneficiaries" not in content
+
+
+def test_nothing_of_an_unsigned_context_is_labelled_as_the_organisations():
+    # A context holding portal values without a verified launch (an older session, a bug) never passes them on.
+    context = JourneyContext("preadmission", "chu-demo", STARTED, ref="FORGED-1", stay_date="9999-12-31",
+                             stay_service="Psychiatrie", signed_in=True, signed=False)
+    people = People()
+    values = prefill("preadmission", PIERRE, {}, people, signed_in_at=SIGNED_IN_AT)
+    content = build_content(organisation=CHU, context=context, prefill=values, declared={}, people=people,
+                            identity=PIERRE, results={}, available_sources=(), signed_in_at=SIGNED_IN_AT,
+                            patient_minor=False, submitted_at=None)
+    assert content["portal_reference"] is None and content["stay"] == {}
+
+
+def test_adhesion_content_carries_the_signed_offer():
+    context = JourneyContext("adhesion", "mutuelle-demo", STARTED, signed_in=True, signed=True, ref="M-1",
+                             offer_code="F2", offer_label="Formule Équilibre", offer_start="2027-01-01")
+    people = People()
+    values = prefill("adhesion", PIERRE, {}, people, signed_in_at=SIGNED_IN_AT)
+    content = build_content(organisation=MUTUELLE, context=context, prefill=values, declared={}, people=people,
+                            identity=PIERRE, results={}, available_sources=(), signed_in_at=SIGNED_IN_AT,
+                            patient_minor=None, submitted_at=None)
+    assert content["portal_reference"] == "M-1"
+    assert content["offer"] == {"code": {"value": "F2", "source": "organisation", "at": STARTED},
+                                "label": {"value": "Formule Équilibre", "source": "organisation", "at": STARTED},
+                                "start_date": {"value": "2027-01-01", "source": "organisation", "at": STARTED}}
 
 
 def test_adhesion_content_lists_certified_then_typed_beneficiaries():

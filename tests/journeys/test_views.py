@@ -13,6 +13,7 @@ from app.model.signin import SignInResult
 from app.organisations.settings import SANDBOX_ORGANISATIONS
 from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
+from tests.portal import launch_path
 from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
@@ -64,10 +65,15 @@ def to_review(client, base=CHU, patient="self", **overrides):
 # Information page --------------------------------------------------------------------------------------------
 
 def test_information_page_explains_and_offers_the_choice_of_sources(client, app):
-    page = client.get(f"{CHU}/?ref=ADM-42&date_sejour=2099-01-02&service=Cardiologie")
+    stay = {"date": "2027-01-02", "service": "Cardiologie", "type": "ambulatoire"}
+    opened = client.get(launch_path("chu-demo", audience="http://localhost", ref="ADM-42", stay=stay))
+    # The token leaves the address bar: the page is shown at its clean URL.
+    assert opened.status_code == 303 and opened.headers["Location"] == f"{CHU}/"
+    page = client.get(f"{CHU}/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for text in ("Centre hospitalier de Démonstration", "90 jours", "ADM-42", "2 janvier 2099", "Cardiologie",
+    for text in ("Centre hospitalier de Démonstration", "90 jours", "ADM-42", "2 janvier 2027", "Cardiologie",
+                 "Hospitalisation de jour (ambulatoire)", "Transmis par l’établissement",
                  "médecin traitant", "exonérations", "dpo@chu-demo.example", "CNIL", "rectifier",
                  "<legend>Informations à récupérer</legend>", 'name="sources_chosen" value="1"',
                  'name="next" value="/preadmission/chu-demo/personnes"'):
@@ -76,8 +82,8 @@ def test_information_page_explains_and_offers_the_choice_of_sources(client, app)
     assert '<label for="source-c2s">' in html and '<label for="source-cnam">' in html
     assert audit_details(app, "journey_started") == [""]
     context = session_of(client).opened_journey("preadmission", "chu-demo")
-    assert (context.ref, context.stay_date, context.stay_service, context.signed_in) == (
-        "ADM-42", "2099-01-02", "Cardiologie", False)
+    assert (context.ref, context.stay_date, context.stay_service, context.signed_in, context.signed) == (
+        "ADM-42", "2027-01-02", "Cardiologie", False, True)
 
 
 def test_a_mutuelle_is_never_told_about_health_details(client):
@@ -93,13 +99,21 @@ def test_an_unknown_organisation_or_the_wrong_journey_is_404(client, path):
     assert response.status_code == 404 and "Page introuvable" in response.get_data(as_text=True)
 
 
-def test_invalid_portal_parameters_are_ignored_logged_and_never_echoed(client, caplog):
+def test_unsigned_portal_parameters_are_ignored_logged_and_never_echoed(client, caplog):
     caplog.set_level(logging.INFO)
     html = client.get(f"{CHU}/?ref=%3Cscript%3Ex&date_sejour=2001-01-01&service=%3Cimg%20src%3Dx%3E").get_data(
         as_text=True)
     assert "<script>x" not in html and "<img src=x>" not in html and "&lt;img" not in html
     assert "Votre demande" not in html
     assert "names=ref,date_sejour,service" in caplog.text and "<script>" not in caplog.text
+
+
+def test_unsigned_parameters_never_mark_a_minor_as_an_adult_nor_speak_for_the_hospital(client, app):
+    # The reproduction of the issue: a forged far stay date made a 17-year-old an adult on « that day ».
+    client.get(f"{CHU}/?date_sejour=9999-12-31&service=Psychiatrie&ref=FORGED-1")
+    with client.session_transaction() as session:
+        context = SessionState(session).opened_journey("preadmission", "chu-demo")
+        assert (context.ref, context.stay_date, context.stay_service, context.signed) == (None, None, None, False)
 
 
 # Guards ------------------------------------------------------------------------------------------------------

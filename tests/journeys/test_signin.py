@@ -1,49 +1,15 @@
-"""The portal's parameters and the journey context carried across the FranceConnect sign-in."""
+"""The sign-in's hand-off for a journey: the context a browser opened is carried across the session's renewal."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from werkzeug.datastructures import MultiDict
 
 from app import sessions
 from app.extensions import services
 from app.journeys import signin
-from app.journeys.portal import portal_parameters
 from app.model.journey import JourneyContext
 from app.model.rights import InvalidSessionValue
 from app.model.signin import SignInResult
-
-TODAY = dt.date(2026, 11, 22)
-
-
-@pytest.mark.parametrize("args, accepted, ignored", [
-    ({"ref": "ADM-2026_0042", "date_sejour": "2026-11-22", "service": "Chirurgie  orthopédique"},
-     {"ref": "ADM-2026_0042", "date_sejour": "2026-11-22", "service": "Chirurgie orthopédique"}, []),
-    ({"service": "Soins de suite d’Île-de-France 2"}, {"service": "Soins de suite d’Île-de-France 2"}, []),
-    ({"ref": "a" * 65}, {}, ["ref"]),
-    ({"ref": "<script>"}, {}, ["ref"]),
-    ({"ref": "ABC\x00"}, {}, ["ref"]),
-    ({"date_sejour": "2026-11-21"}, {}, ["date_sejour"]),  # in the past
-    ({"date_sejour": "2026-02-30"}, {}, ["date_sejour"]),
-    ({"date_sejour": "22/11/2026"}, {}, ["date_sejour"]),
-    ({"service": "x" * 81}, {}, ["service"]),
-    ({"service": "<b>Cardio</b>"}, {}, ["service"]),
-    ({"service": "---"}, {}, ["service"]),
-    ({"service": "Cardio\nlogie"}, {}, ["service"]),
-])
-def test_portal_parameters(args, accepted, ignored):
-    assert portal_parameters(MultiDict(args), "preadmission", TODAY) == (accepted, ignored)
-
-
-def test_a_repeated_parameter_is_ignored():
-    assert portal_parameters(MultiDict([("ref", "A"), ("ref", "B")]), "preadmission", TODAY) == ({}, ["ref"])
-
-
-def test_a_mutuelle_passes_only_its_reference():
-    args = MultiDict({"ref": "M-1", "date_sejour": "2026-12-01", "service": "Cardiologie"})
-    assert portal_parameters(args, "adhesion", TODAY) == ({"ref": "M-1"}, [])
 
 
 def test_a_context_survives_the_session_and_refuses_garbage():

@@ -1,0 +1,44 @@
+"""What a portal does in the tests: sign launch links for the demo organisations and read their results."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from joserfc import jwt
+from joserfc.jwk import OctKey
+
+# The sandbox's demo registry (app/organisations/demo.toml).
+DEMO_SECRETS = {
+    "chu-demo": "chu-demo-launch-secret-for-the-sandbox-only-0001",
+    "mutuelle-demo": "mutuelle-demo-launch-secret-for-the-sandbox-only-0001",
+}
+DEMO_RETURN_URL = "http://127.0.0.1:5001/portail/retour"
+JOURNEY_OF = {"chu-demo": "preadmission", "mutuelle-demo": "adhesion"}
+
+
+def launch_token(org: str, *, audience: str, secret: str | None = None, header: dict | None = None,
+                 now: float | None = None, drop: tuple[str, ...] = (), **claims) -> str:
+    """A launch token as a portal signs it; `claims` override or add, `drop` removes."""
+    now = time.time() if now is None else now
+    values = {"iss": org, "aud": audience, "iat": int(now), "exp": int(now) + 900,
+              "jti": secrets.token_urlsafe(16), "ref": "PORTAIL-42", "return_url": DEMO_RETURN_URL, **claims}
+    for name in drop:
+        values.pop(name, None)
+    key = OctKey.import_key(secret or DEMO_SECRETS[org])
+    return jwt.encode(header or {"alg": "HS256", "typ": "JWT"}, values, key)
+
+
+def launch_path(org: str, *, audience: str, **claims) -> str:
+    return f"/{JOURNEY_OF[org]}/{org}/?" + urlencode({"launch": launch_token(org, audience=audience, **claims)})
+
+
+def read_result(location: str, org: str, *, issuer: str, secret: str | None = None) -> dict:
+    """The claims of the result a portal receives at its return URL (verified as the portal would)."""
+    token = parse_qs(urlsplit(location).query)["result"][0]
+    decoded = jwt.decode(token, OctKey.import_key(secret or DEMO_SECRETS[org]), algorithms=["HS256"])
+    registry = jwt.JWTClaimsRegistry(iss={"essential": True, "value": issuer}, aud={"essential": True, "value": org},
+                                     exp={"essential": True})
+    registry.validate(decoded.claims)
+    return decoded.claims
