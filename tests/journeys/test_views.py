@@ -13,8 +13,8 @@ from app.model.signin import SignInResult
 from app.organisations.settings import SANDBOX_ORGANISATIONS
 from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
-from tests.portal import launch_path
 from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
+from tests.portal import launch_path
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
 
