@@ -21,11 +21,17 @@ from app.dossiers.models import Dossier
 from app.extensions import services
 from tests.browser_e2e.conftest import audit
 from tests.browser_e2e.test_sign_in_pages import focused, press_and_wait, tab_to
+from tests.portal import launch_path
 
 pytestmark = pytest.mark.browser
 
 TODAY = dt.date.today()
 STAY = (TODAY + dt.timedelta(days=10)).isoformat()
+
+
+def launch(stack, org: str, **claims) -> str:
+    """The path of a signed launch link, as the organisation's portal makes it."""
+    return launch_path(org, audience=stack.service_url, **claims)
 CHU, MUTUELLE = "/preadmission/chu-demo/", "/adhesion/mutuelle-demo/"
 HOSPITAL, MUTUAL = "Centre hospitalier de Démonstration", "Mutuelle de Démonstration"
 REFERENCE = re.compile(r"DC-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -136,7 +142,7 @@ def is_checked(page, element_id: str) -> bool:
 
 
 def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
-    page.goto(f"{stack.service_url}{CHU}?date_sejour={STAY}&service=Cardiologie&ref=PORTAIL-42")
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Cardiologie"}))
     context = page.locator("section[aria-labelledby='context-title']")
     assert "Cardiologie" in context.inner_text() and "PORTAIL-42" in context.inner_text()
     audit(page, "information")
@@ -224,7 +230,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
 
 
 def test_an_adhesion_with_an_iban_corrected(page, stack):
-    page.goto(f"{stack.service_url}{MUTUELLE}?ref=WEB-7")
+    page.goto(stack.service_url + launch(stack, "mutuelle-demo", ref="WEB-7"))
     assert page.get_by_role("heading", level=1).inner_text().startswith(MUTUAL)
     audit(page, "information")
 
@@ -281,7 +287,7 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
 
 
 def test_a_pre_admission_with_the_keyboard_only(page, stack):
-    page.goto(f"{stack.service_url}{CHU}?date_sejour={STAY}&service=Cardiologie")
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Cardiologie"}))
     page.keyboard.press("Tab")
     assert focused(page)["text"] == "Aller au contenu"
     tab_to(page, "S’identifier avec")
@@ -355,7 +361,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
 
 
 def test_cancel_at_franceconnect_from_a_journey(page, stack):
-    page.goto(f"{stack.service_url}{CHU}?date_sejour={STAY}")
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY}))
     page.get_by_role("button", name=FC_BUTTON).click()
     page.wait_for_url(stack.sandbox_url + "/**")
     page.get_by_role("button", name=re.compile("Revenir sur le site")).click()
@@ -373,7 +379,7 @@ def test_cancel_at_franceconnect_from_a_journey(page, stack):
 
 
 def test_a_provider_down_still_lets_the_person_send(page, stack):
-    page.goto(f"{stack.service_url}{CHU}?date_sejour={STAY}&service=Cardiologie")
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Cardiologie"}))
     sign_in(page, stack, "test", cnam_fault="cnam:500")
     page.get_by_label(re.compile("^Moi-même")).check()
     submit_form(page, "Continuer")
