@@ -20,7 +20,7 @@ from app.web import correlated_handler
 
 
 def sandbox_config(settings: Settings):
-    from app.sandbox import SandboxClient, SandboxConfig
+    from app.sandbox import PortalOrganisation, SandboxClient, SandboxConfig
 
     fc = settings.franceconnect
     client = SandboxClient(
@@ -30,7 +30,14 @@ def sandbox_config(settings: Settings):
         post_logout_redirect_uris=(fc.post_logout_redirect_uri,),
         id_token_alg=fc.id_token_alg,
     )
-    return SandboxConfig(base_url=settings.sandbox_url, clients=(client,))
+    # The demo portal speaks for the organisations whose return URL is on the sandbox's own origin.
+    portal = tuple(
+        PortalOrganisation(slug=o.id, name=o.name, kind=o.kind, launch_secret=o.launch_secrets[0])
+        for o in settings.organisations.values()
+        if o.launch_secrets and any(url.startswith(settings.sandbox_url + "/portail/") for url in o.return_urls)
+    )
+    return SandboxConfig(base_url=settings.sandbox_url, clients=(client,), portal_service_url=settings.public_url,
+                         portal_organisations=portal)
 
 
 def main() -> int:
@@ -56,6 +63,7 @@ def main() -> int:
     for server in servers[:-1]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"\n  Droits Connect : {settings.public_url}/\n  Bac à sable FranceConnect : {settings.sandbox_url}/\n"
+          f"  Portail de démonstration : {settings.sandbox_url}/portail/\n"
           "  (Ctrl+C pour arrêter)\n", flush=True)
     try:
         servers[-1].serve_forever()

@@ -4,6 +4,9 @@ It runs as its own WSGI app on its own port; the service only knows it as an iss
 (`{base_url}/api/v2`). What it mimics, and how, is in shared/reference/franceconnect.md §13.
 It imports nothing from the service's rooms except `app.model`, and the service never imports it.
 
+It also plays the organisations' portals (`app.sandbox.portal`, « portail de démonstration »): signed launch
+links to the service's journeys, and the signed result verified when the person comes back.
+
 The same app serves stand-ins of the two data providers at their production paths (`app.sandbox.providers`):
 API Particulier's C2S status and the CNAM API droits, with per-identity test data and fault scenarios.
 
@@ -20,12 +23,13 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from app.sandbox import franceconnect, home, interaction
-from app.sandbox.config import SandboxClient, SandboxConfig, SandboxDataProvider, check_config
+from app.sandbox import franceconnect, home, interaction, portal
+from app.sandbox.config import PortalOrganisation, SandboxClient, SandboxConfig, SandboxDataProvider, check_config
 from app.sandbox.providers import admin, api_particulier, cnam
 from app.sandbox.state import SSO_IDLE_TIMEOUT, SandboxState
 
-__all__ = ["SandboxClient", "SandboxConfig", "SandboxDataProvider", "SandboxState", "create_sandbox_app"]
+__all__ = ["PortalOrganisation", "SandboxClient", "SandboxConfig", "SandboxDataProvider", "SandboxState",
+           "create_sandbox_app"]
 
 _TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -59,4 +63,5 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
     app.register_blueprint(api_particulier.bp)
     app.register_blueprint(cnam.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(portal.bp)
     return app

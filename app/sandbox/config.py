@@ -37,6 +37,16 @@ class SandboxDataProvider:
 
 
 @dataclass(frozen=True)
+class PortalOrganisation:
+    """An organisation whose portal the sandbox plays (« portail de démonstration »)."""
+
+    slug: str
+    name: str
+    kind: str  # "hopital" | "mutuelle"
+    launch_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     base_url: str  # e.g. "http://127.0.0.1:5001"; the issuer is f"{base_url}/api/v2"
     clients: tuple[SandboxClient, ...]
@@ -50,6 +60,9 @@ class SandboxConfig:
     api_particulier_rate_limit: int = 1200  # calls per minute and token: 20/s (A.10)
     provider_slow_seconds: float = 15.0  # the "slow" fault: longer than the service's deadline
     provider_oversized_bytes: int = 5 * 1024 * 1024  # the "oversized" fault's body
+    # The demo portal: the service it links to, and the organisations it speaks for.
+    portal_service_url: str | None = None
+    portal_organisations: tuple[PortalOrganisation, ...] = ()
 
     @property
     def issuer(self) -> str:
