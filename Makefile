@@ -14,7 +14,7 @@ test: install assets
 
 # The rules a tool enforces: style, the architecture's import contracts (pyproject.toml), honest dependencies.
 lint: install
-	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff check app tests bench examples
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/deptry .
 

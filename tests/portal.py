@@ -42,3 +42,11 @@ def read_result(location: str, org: str, *, issuer: str, secret: str | None = No
                                      exp={"essential": True})
     registry.validate(decoded.claims)
     return decoded.claims
+
+
+def demo_registry(*extra_return_urls: str) -> dict:
+    """Settings overrides: the demo organisations, accepting these return URLs too (a test's own portal)."""
+    from app.organisations.settings import SANDBOX_ORGANISATIONS
+
+    return {"ORGANISATIONS": {slug: {**entry, "return_urls": [*entry["return_urls"], *extra_return_urls]}
+                              for slug, entry in SANDBOX_ORGANISATIONS.items()}}
