@@ -1,6 +1,6 @@
 """Signed launch links: a portal sends a person to a journey with a compact JWS (HS256, its launch secret).
 
-Claims (README, « Intégrer Droits Connect à votre portail »): `iss` the organisation's slug, `aud` the service's
+Claims (README, "Integrating a portal"): `iss` the organisation's slug, `aud` the service's
 public URL, `iat`, `exp` (at most LAUNCH_MAX_LIFETIME after `iat`), `jti` (single use), `ref` (the portal's own
 reference), `return_url` (one of the organisation's registered return URLs, byte for byte), and optionally
 `stay` {date, service, type} for a hospital or `offer` {code, label, start_date} for a mutuelle.
