@@ -44,9 +44,11 @@ def read_result(location: str, org: str, *, issuer: str, secret: str | None = No
     return decoded.claims
 
 
-def demo_registry(*extra_return_urls: str) -> dict:
-    """Settings overrides: the demo organisations, accepting these return URLs too (a test's own portal)."""
+def demo_registry(*return_urls: str, sandbox_url: str | None = None) -> dict:
+    """Settings overrides: the demo organisations, returning to the demo portal of the sandbox at `sandbox_url`
+    (instead of make run's 127.0.0.1:5001) and to `return_urls` too (a test's own portal)."""
     from app.organisations.settings import SANDBOX_ORGANISATIONS
 
-    return {"ORGANISATIONS": {slug: {**entry, "return_urls": [*entry["return_urls"], *extra_return_urls]}
+    portal = [f"{sandbox_url}/portail/retour"] if sandbox_url else [DEMO_RETURN_URL]
+    return {"ORGANISATIONS": {slug: {**entry, "return_urls": [*portal, *return_urls]}
                               for slug, entry in SANDBOX_ORGANISATIONS.items()}}

@@ -18,6 +18,7 @@ from app.extensions import services
 from app.sandbox import create_sandbox_app
 from tests.browser import Browser
 from tests.conftest import base_config
+from tests.portal import demo_registry, launch_path
 from tests.sandbox.server import run_wsgi_factory
 
 
@@ -45,6 +46,11 @@ class Stack:
     sandbox: object
     sandbox_hits: Counter
 
+    def launch_path(self, org: str, **claims) -> str:
+        """A signed launch link of a demo organisation to this service, coming back to this sandbox's portal."""
+        return launch_path(org, audience=self.service_url, return_url=f"{self.sandbox_url}/portail/retour",
+                           **claims)
+
     @property
     def fc(self):
         return self.sandbox.extensions["fc_sandbox"]
@@ -64,6 +70,8 @@ def make_stack(tmp_path):
             config = base_config(
                 PUBLIC_URL=service_url, SANDBOX=True, SANDBOX_URL=sandbox_url,
                 FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None, RIGHTS_SOURCES="c2s cnam",
+                # As with make run: the demo organisations come back to this sandbox's demo portal.
+                **demo_registry(sandbox_url=sandbox_url),
             )
             config.update(overrides)
             instance = tmp_path / f"instance-{next(counter)}"

@@ -21,21 +21,21 @@ from app.dossiers.models import Dossier
 from app.extensions import services
 from tests.browser_e2e.conftest import audit
 from tests.browser_e2e.test_sign_in_pages import focused, press_and_wait, tab_to
-from tests.portal import launch_path
 
 pytestmark = pytest.mark.browser
 
 TODAY = dt.date.today()
 STAY = (TODAY + dt.timedelta(days=10)).isoformat()
 
-
-def launch(stack, org: str, **claims) -> str:
-    """The path of a signed launch link, as the organisation's portal makes it."""
-    return launch_path(org, audience=stack.service_url, **claims)
 CHU, MUTUELLE = "/preadmission/chu-demo/", "/adhesion/mutuelle-demo/"
 HOSPITAL, MUTUAL = "Centre hospitalier de Démonstration", "Mutuelle de Démonstration"
 REFERENCE = re.compile(r"DC-[0-9A-Z]{4}-[0-9A-Z]{4}")
 FC_BUTTON = re.compile("S’identifier avec")
+
+
+def launch(stack, org: str, **claims) -> str:
+    """The path of a signed launch link, as the organisation's portal makes it."""
+    return stack.launch_path(org, **claims)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

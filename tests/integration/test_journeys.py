@@ -16,7 +16,6 @@ import requests
 
 from app.extensions import services
 from tests.journeys.support import DECLARED, REFERENCE, audit_details, csrf_token, dossier_count, field_names
-from tests.portal import launch_path
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
 TODAY = dt.date.today()
@@ -92,7 +91,7 @@ def stack(make_stack, database_uri):
 
 def test_an_adult_with_c2s_pre_admits_herself(stack):
     stay = {"date": STAY, "service": "Chirurgie orthopédique"}
-    browser, _ = start(stack, launch_path("chu-demo", audience=stack.service_url, ref="ADM-2026-42", stay=stay),
+    browser, _ = start(stack, stack.launch_path("chu-demo", ref="ADM-2026-42", stay=stay),
                        "test")
     assert "Une autre personne" in browser.page.text
     browser.submit("Continuer", extra={"patient": "self"})
@@ -174,7 +173,7 @@ def test_a_parent_pre_admits_a_child(stack, caplog):
 
 
 def test_a_parent_covers_the_family_with_a_mutuelle(stack):
-    browser, _ = start(stack, launch_path("mutuelle-demo", audience=stack.service_url, ref="WEB-77"),
+    browser, _ = start(stack, stack.launch_path("mutuelle-demo", ref="WEB-77"),
                        "avec_nom_dusage")
     browser.submit("Continuer", extra=[("covered", "0"), ("covered", "1"), ("covered", "2"), ("declared", "1")])
     form = browser.page.text
@@ -377,8 +376,7 @@ def test_sign_in_successes_and_failures_are_audited_without_personal_data(make_s
 def test_retry_after_a_cancel_resumes_the_same_journey_with_the_portal_parameters(make_stack):
     stack = make_stack()
     browser = stack.browser()
-    browser.get(stack.service_url + launch_path("chu-demo", audience=stack.service_url,
-                                                stay={"service": "Cardiologie"}))
+    browser.get(stack.service_url + stack.launch_path("chu-demo", stay={"service": "Cardiologie"}))
     login = browser.submit("FranceConnect", follow=False, untick=[("sources", "c2s")])
     browser.get(login.headers["Location"])
     page = browser.submit("Revenir sur le site")  # cancel at FranceConnect
