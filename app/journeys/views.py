@@ -89,10 +89,10 @@ def information(org_id: str):
     return render_template(
         "journeys/information.html",
         organisation=organisation, journey=journey, context=context,
-        sources=settings.providers.sources,
+        sources=tuple(s for s in settings.providers.sources if s in organisation.sources),
         hospital=journey == "preadmission",
         exonerations=settings.providers.cnam_exonerations,
-        retention_days=services.settings.dossiers.retention_for(journey),
+        retention_days=services.settings.dossiers.retention_of(organisation),
         next_path=steps.step_url("people", organisation.id),
     )
 
