@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from app.config_values import ConfigError
+from app.organisations.registry import load_registry
 from app.organisations.settings import DEMO_FILE, load_organisations, registry_path
 
 ONE = '[organisations.chu-x]\nname = "CHU X"\nkind = "hopital"\ncontact = "admissions@chu-x.fr"\n'
@@ -74,3 +76,10 @@ def test_a_logo_is_looked_for_in_the_instance_logos_folder(tmp_path):
     (tmp_path / "logos").mkdir()
     (tmp_path / "logos" / "chu-x.png").write_bytes(b"\x89PNG")
     assert load_organisations({}, sandbox=False, instance_path=str(tmp_path))["chu-x"].branding.logo == "chu-x.png"
+
+
+def test_the_committed_example_is_a_valid_production_registry(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "instance" / "organisations.example.toml"
+    (tmp_path / "chu-exemple.svg").write_text("<svg/>")
+    organisations = load_registry(example, production=True, logos_dir=tmp_path)
+    assert sorted(organisations) == ["chu-exemple", "mutuelle-exemple"]
