@@ -54,20 +54,26 @@ def _absolute_url(url: str):
         raise ValueError("must be an absolute https URL")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("must use https (only a loopback host such as 127.0.0.1 may use http)")
+    _refuse_extras(url, parts)
+    return parts
+
+
+def _refuse_extras(url: str, parts) -> None:
+    """What an exact URL may not carry: credentials, a query or a fragment (even empty), capitals in its host."""
     if "@" in parts.netloc:
         raise ValueError("must not carry a user name or password")
     if "?" in url:
         raise ValueError("must not carry a query string")
     if "#" in url:
         raise ValueError("must not carry a fragment")
-    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    # The host as written (urlsplit's hostname is already lowercased); an IPv6 literal keeps its brackets.
+    host = parts.netloc if parts.netloc.endswith("]") else parts.netloc.rsplit(":", 1)[0]
     if host != host.lower():
         raise ValueError("must have a lowercase host name")
     try:
         parts.port
     except ValueError:
         raise ValueError("has an invalid port") from None
-    return parts
 
 
 def launch_secret(secret: str) -> str:

@@ -21,7 +21,7 @@ from flask.cli import AppGroup
 from app.config_values import ConfigError, write_private_file
 from app.model.organisation import API_KEY_HASH_PREFIX, Organisation, api_key_hash
 from app.organisations import settings as organisations_settings
-from app.organisations.registry import load_registry, parse_registry
+from app.organisations.registry import parse_registry
 
 API_KEY_PREFIX = "dc_live_"
 MIN_REVOKE_PREFIX = 6  # hexadecimal digits: enough to tell keys apart, short enough to type
@@ -30,22 +30,21 @@ MIN_REVOKE_PREFIX = 6  # hexadecimal digits: enough to tell keys apart, short en
 def register(app: Flask, organisations: Mapping[str, Organisation], *, production: bool) -> None:
     """Add `flask organisations …`, working on the registry the app was started with."""
     path = organisations_settings.registry_path(app.config, app.instance_path)
-    logos = Path(app.instance_path) / organisations_settings.LOGOS_DIR
-    app.cli.add_command(_commands(_Registry(path, production=production, logos_dir=logos), organisations))
+    registry = _Registry(path, production=production, instance_path=app.instance_path)
+    app.cli.add_command(_commands(registry, organisations))
 
 
 class _Registry:
     """The registry file: checked reads, and edits that keep its comments and are checked before being written."""
 
-    def __init__(self, path: Path | None, *, production: bool, logos_dir: Path) -> None:
-        self.path, self.production, self.logos_dir = path, production, logos_dir
+    def __init__(self, path: Path | None, *, production: bool, instance_path: str) -> None:
+        self.path, self.production, self.instance_path = path, production, instance_path
 
     def check(self, path: Path) -> dict[str, Organisation]:
         if not path.exists():
             raise ConfigError(f"{path} does not exist")
-        if self.production and organisations_settings.is_demo(path):
-            raise ConfigError(f"{path} is the sandbox's demo registry, refused in production")
-        return load_registry(path, production=self.production, logos_dir=self.logos_dir)
+        return organisations_settings.load_registry_file(path, production=self.production,
+                                                         instance_path=self.instance_path)
 
     def edit(self, slug: str, change: Callable[[MutableMapping], str]) -> str:
         """Apply `change` to the organisation's table, check the whole registry, write it; `change`'s message."""
@@ -56,9 +55,9 @@ class _Registry:
             raise click.ClickException(f"no organisation {slug!r} in {path}")
         message = change(table)
         text = tomlkit.dumps(document)
+        logos = Path(self.instance_path) / organisations_settings.LOGOS_DIR
         try:
-            parse_registry(tomllib.loads(text), origin=path.name, production=self.production,
-                           logos_dir=self.logos_dir)
+            parse_registry(tomllib.loads(text), origin=path.name, production=self.production, logos_dir=logos)
         except ConfigError as exc:
             raise click.ClickException(f"{path} left unchanged: {exc}") from None
         write_private_file(path, text)

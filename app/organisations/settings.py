@@ -28,13 +28,18 @@ def load_organisations(config: Mapping, *, sandbox: bool, instance_path: str | N
     """The registered organisations by identifier; any error in the registry refuses the start."""
     path = registry_path(config, instance_path)
     if path is not None and path.exists():
-        if production and is_demo(path):
-            raise ConfigError(f"ORGANISATIONS_FILE is the sandbox's demo registry ({path}), refused in production")
-        logos = Path(instance_path) / LOGOS_DIR if instance_path is not None else None
-        return load_registry(path, production=production, logos_dir=logos)
+        return load_registry_file(path, production=production, instance_path=instance_path)
     if sandbox:
         return load_registry(DEMO_FILE, production=production)
     return {}
+
+
+def load_registry_file(path: Path, *, production: bool, instance_path: str | None) -> dict[str, Organisation]:
+    """The organisations of the registry at `path`, its logos looked for in the instance folder's logos/."""
+    if production and is_demo(path):
+        raise ConfigError(f"{path} is the sandbox's demo registry, refused in production")
+    logos = Path(instance_path) / LOGOS_DIR if instance_path is not None else None
+    return load_registry(path, production=production, logos_dir=logos)
 
 
 def registry_path(config: Mapping, instance_path: str | None) -> Path | None:
