@@ -49,11 +49,13 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.franceconnect import views as franceconnect_views
     from app.journeys import signin
     from app.journeys import views as journeys
+    from app.organisations import cli as organisations_cli
     from app.pages import views as pages
 
     # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
     dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
+    organisations_cli.register(app, settings.organisations, production=settings.is_production)
     retriever = RightsRetriever(settings.providers)
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,

@@ -105,10 +105,12 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
     _check_secret_key(config, production=production)
     session = _load_session(config, public_url=public_url)
     providers = load_provider_settings(config, production=production, sandbox=sandbox, sandbox_url=sandbox_url)
-    organisations = load_organisations(config, sandbox=sandbox)
+    organisations = load_organisations(config, sandbox=sandbox, instance_path=instance_path, production=production)
     trusted_proxies = as_number(config, "TRUSTED_PROXIES", int, 0)
     dossiers = (load_dossier_settings(config, production=production, instance_path=instance_path)
                 if instance_path is not None else None)
+    if dossiers is not None:
+        _check_organisations_retention(organisations, dossiers)
     return Settings(
         environment=environment,
         public_url=public_url,
@@ -135,6 +137,14 @@ def _sandbox(config: Mapping, *, production: bool) -> bool:
     if production and sandbox:
         raise ConfigError("SANDBOX cannot be enabled in production: it would let anyone sign in as anyone")
     return sandbox
+
+
+def _check_organisations_retention(organisations: Mapping[str, Organisation], dossiers: DossierSettings) -> None:
+    # The audit trail must outlive every dossier it speaks of, whoever set the dossier's retention.
+    for organisation in organisations.values():
+        if (organisation.retention_days or 0) > dossiers.audit_retention_days:
+            raise ConfigError(f"organisation {organisation.id!r}: retention_days ({organisation.retention_days}) "
+                              f"must not be longer than AUDIT_RETENTION_DAYS ({dossiers.audit_retention_days})")
 
 
 def _check_secret_key(config: Mapping, *, production: bool) -> None:

@@ -101,6 +101,22 @@ def instance_secret(instance_path: str, name: str, generate: Callable[[], str]) 
     return secret
 
 
+def write_private_file(path: Path, text: str) -> None:
+    """Replace the file at `path` with `text`, readable by its owner only (0600), atomically: a reader sees the old
+    file or the new one, never half of it (a temporary file beside it, flushed, then os.replace)."""
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(draft, path)
+    except BaseException:
+        if os.path.lexists(draft):
+            os.unlink(draft)
+        raise
+
+
 def _publish(path: Path, secret: str) -> None:
     # The secret is written in full to a private file (mkstemp: O_EXCL, 0600) and only then linked under its
     # name. The link, like O_EXCL, fails when the name exists — even as a symlink, which is never followed —

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import tomlkit
 from joserfc import jwt
 from joserfc.jwk import OctKey
+
+from app.organisations.settings import DEMO_FILE
 
 # The sandbox's demo registry (app/organisations/demo.toml).
 DEMO_SECRETS = {
@@ -44,11 +48,17 @@ def read_result(location: str, org: str, *, issuer: str, secret: str | None = No
     return decoded.claims
 
 
-def demo_registry(*return_urls: str, sandbox_url: str | None = None) -> dict:
-    """Settings overrides: the demo organisations, returning to the demo portal of the sandbox at `sandbox_url`
-    (instead of make run's 127.0.0.1:5001) and to `return_urls` too (a test's own portal)."""
-    from app.organisations.settings import SANDBOX_ORGANISATIONS
-
+def demo_registry(directory: Path, *return_urls: str, sandbox_url: str | None = None, **changes) -> dict:
+    """Settings overrides: the demo registry written to `directory`, returning to the demo portal of the sandbox at
+    `sandbox_url` (instead of make run's 127.0.0.1:5001) and to `return_urls` too (a test's own portal);
+    `changes` are set on every organisation (e.g. allow_unsigned=False)."""
+    registry = tomlkit.parse(DEMO_FILE.read_text(encoding="utf-8"))
     portal = [f"{sandbox_url}/portail/retour"] if sandbox_url else [DEMO_RETURN_URL]
-    return {"ORGANISATIONS": {slug: {**entry, "return_urls": [*portal, *return_urls]}
-                              for slug, entry in SANDBOX_ORGANISATIONS.items()}}
+    for entry in registry["organisations"].values():
+        entry["return_urls"] = [*portal, *return_urls]
+        for key, value in changes.items():
+            entry[key] = value
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "organisations.toml"
+    path.write_text(tomlkit.dumps(registry), encoding="utf-8")
+    return {"ORGANISATIONS_FILE": str(path)}

@@ -147,17 +147,25 @@ def test_sandbox_brings_demo_organisations():
     assert organisations["mutuelle-demo"].journey == "adhesion"
 
 
-def test_organisations_from_json_are_validated():
-    settings = load_settings({**PRODUCTION, "ORGANISATIONS": '{"chu-x": {"name": "CHU X", "kind": "hopital", '
-                                                              '"contact": "dpo@chu-x.fr"}}'})
-    assert list(settings.organisations) == ["chu-x"]
+def test_organisations_come_from_the_registry_file(tmp_path):
+    (tmp_path / "organisations.toml").write_text(
+        '[organisations.chu-x]\nname = "CHU X"\nkind = "hopital"\ncontact = "dpo@chu-x.fr"\n')
+    development = {**DEFAULTS, "ENVIRONMENT": "development"}
+    assert list(load_settings(development, instance_path=str(tmp_path)).organisations) == ["chu-x"]
     assert load_settings(PRODUCTION).organisations == {}
-    for bad in ('{"CHU X": {"name": "a", "kind": "hopital", "contact": "c"}}',
-                '{"chu-x": {"name": "a", "kind": "clinique", "contact": "c"}}',
-                '{"chu-x": {"name": "", "kind": "hopital", "contact": "c"}}',
-                "[1, 2]", "{not json"):
-        with pytest.raises(ConfigError, match="ORGANISATIONS"):
-            load_settings({**PRODUCTION, "ORGANISATIONS": bad})
+    (tmp_path / "organisations.toml").write_text('[organisations.chu-x]\nname = "CHU X"\nkind = "clinique"\n')
+    with pytest.raises(ConfigError, match="organisation 'chu-x': kind"):
+        load_settings(development, instance_path=str(tmp_path))
+
+
+def test_an_organisation_may_not_keep_dossiers_longer_than_the_audit_trail(tmp_path):
+    (tmp_path / "organisations.toml").write_text('[organisations.chu-x]\nname = "CHU X"\nkind = "hopital"\n'
+                                                 'contact = "dpo@chu-x.fr"\nretention_days = 400\n')
+    config = {**DEFAULTS, "ENVIRONMENT": "development", "AUDIT_RETENTION_DAYS": 365}
+    with pytest.raises(ConfigError, match="'chu-x': retention_days .*AUDIT_RETENTION_DAYS"):
+        load_settings(config, instance_path=str(tmp_path))
+    assert load_settings({**config, "AUDIT_RETENTION_DAYS": 400},
+                         instance_path=str(tmp_path)).organisations["chu-x"].retention_days == 400
 
 
 def test_development_secret_key_is_one_key_for_workers_starting_together(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 
 from app.config_values import ConfigError, as_number, as_str, instance_secret
 from app.model.dossier import JOURNEYS
+from app.model.organisation import Organisation
 
 DEFAULTS: dict[str, Any] = {
     # None = development values kept in the instance folder; required in production. The database defaults to
@@ -53,6 +54,12 @@ class DossierSettings:
 
     def retention_for(self, journey: str) -> int:
         return self.retention_days[journey]
+
+    def retention_of(self, organisation: Organisation) -> int:
+        """How long a dossier sent to `organisation` is kept: its own retention when set, else its journey's."""
+        if organisation.retention_days is not None:
+            return organisation.retention_days
+        return self.retention_for(organisation.journey)
 
 
 def load_dossier_settings(config: Mapping, *, production: bool, instance_path: str) -> DossierSettings:

@@ -46,7 +46,7 @@ def send(org_id: str):
     services = extensions.services()
     submitted = services.dossiers.submit(
         idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
-        retention_days=services.settings.dossiers.retention_for(journey), sub=state.identity.sub,
+        retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
     )
     if submitted.created:
         audit = services.audit

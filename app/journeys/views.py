@@ -88,10 +88,10 @@ def information(org_id: str):
     return render_template(
         "journeys/information.html",
         organisation=organisation, journey=journey, context=context, stay_types=labels.STAY_TYPES,
-        sources=settings.providers.sources,
+        sources=tuple(s for s in settings.providers.sources if s in organisation.sources),
         hospital=journey == "preadmission",
         exonerations=settings.providers.cnam_exonerations,
-        retention_days=settings.dossiers.retention_for(journey),
+        retention_days=settings.dossiers.retention_of(organisation),
         next_path=steps.step_url("people", organisation.id),
     )
 

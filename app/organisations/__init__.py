@@ -1,4 +1,5 @@
 """Organisations: the hospitals and mutuelles a person may send a dossier to.
 
-Today only their settings (`settings`); the registry, signed launch links and signed results will live here.
+`registry` reads and checks the TOML registry (`checks`, one function per value), `settings` finds it (or the
+sandbox's `demo.toml`), `cli` adds `flask organisations …`. Signed launch links and signed returns will live here.
 """

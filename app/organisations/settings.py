@@ -1,60 +1,59 @@
-"""The organisations this deployment serves, from ORGANISATIONS or, with the sandbox on, the demo ones."""
+"""The organisations this deployment serves: the registry file ORGANISATIONS_FILE, or the sandbox's demo registry.
+
+ORGANISATIONS_FILE is absolute or relative to the instance folder (default: organisations.toml there). When it
+does not exist, the sandbox brings the packaged demo registry (demo.toml) and any other deployment serves no
+organisation. Production refuses the demo registry and any sandbox secret.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from app.config_values import ConfigError
-from app.model.dossier import is_organisation
-from app.model.organisation import JOURNEY_OF_KIND, Organisation
+from app.config_values import ConfigError, as_str
+from app.model.organisation import Organisation
+from app.organisations.registry import load_registry
 
 DEFAULTS: dict[str, Any] = {
-    "ORGANISATIONS": None,  # None = SANDBOX_ORGANISATIONS when the sandbox is on, none otherwise
+    "ORGANISATIONS_FILE": None,  # None = organisations.toml in the instance folder
 }
-
-SANDBOX_ORGANISATIONS = {
-    "chu-demo": {"name": "Centre hospitalier de Démonstration", "kind": "hopital",
-                 "contact": "admissions@chu-demo.example", "dpo": "dpo@chu-demo.example",
-                 "return_urls": ["http://127.0.0.1:5001/portail/retour"],
-                 "launch_secrets": ["chu-demo-launch-secret-for-the-sandbox-only-0001"], "allow_unsigned": True},
-    "mutuelle-demo": {"name": "Mutuelle de Démonstration", "kind": "mutuelle",
-                      "contact": "adhesion@mutuelle-demo.example", "dpo": "dpo@mutuelle-demo.example",
-                      "return_urls": ["http://127.0.0.1:5001/portail/retour"],
-                      "launch_secrets": ["mutuelle-demo-launch-secret-for-the-sandbox-only-0001"],
-                      "allow_unsigned": True},
-}
+DEFAULT_FILE = "organisations.toml"
+DEMO_FILE = Path(__file__).resolve().parent / "demo.toml"
+LOGOS_DIR = "logos"
 
 
-def load_organisations(config: Mapping, *, sandbox: bool) -> dict[str, Organisation]:
-    """The configured organisations by identifier; an entry that is not well formed is refused."""
-    raw = config.get("ORGANISATIONS")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise ConfigError("ORGANISATIONS must be a JSON object") from None
-    if raw is None:
-        raw = SANDBOX_ORGANISATIONS if sandbox else {}
-    if not isinstance(raw, dict):
-        raise ConfigError("ORGANISATIONS must be an object mapping identifiers to organisations")
-    return {org_id: _organisation(org_id, entry) for org_id, entry in raw.items()}
+def load_organisations(config: Mapping, *, sandbox: bool, instance_path: str | None,
+                       production: bool = False) -> dict[str, Organisation]:
+    """The registered organisations by identifier; any error in the registry refuses the start."""
+    path = registry_path(config, instance_path)
+    if path is not None and path.exists():
+        return load_registry_file(path, production=production, instance_path=instance_path)
+    if sandbox:
+        return load_registry(DEMO_FILE, production=production)
+    return {}
 
 
-def _organisation(org_id: Any, entry: Any) -> Organisation:
-    if not isinstance(org_id, str) or not is_organisation(org_id) or not re.fullmatch(r"[a-z0-9-]{1,40}", org_id):
-        raise ConfigError(f"ORGANISATIONS: identifier {org_id!r} must be 1-40 lowercase letters, digits or dashes")
-    if not isinstance(entry, dict):
-        raise ConfigError(f"ORGANISATIONS[{org_id}] must be an object")
-    name, kind, contact = entry.get("name"), entry.get("kind"), entry.get("contact")
-    if not (isinstance(name, str) and name.strip()) or not (isinstance(contact, str) and contact.strip()):
-        raise ConfigError(f"ORGANISATIONS[{org_id}] needs a name and a contact")
-    if kind not in JOURNEY_OF_KIND:
-        raise ConfigError(f"ORGANISATIONS[{org_id}].kind must be one of {', '.join(JOURNEY_OF_KIND)}")
-    dpo = entry.get("dpo") or ""
-    return Organisation(id=org_id, name=name.strip(), kind=kind, contact=contact.strip(), dpo=str(dpo).strip(),
-                        return_urls=tuple(entry.get("return_urls") or ()),
-                        launch_secrets=tuple(entry.get("launch_secrets") or ()),
-                        allow_unsigned=bool(entry.get("allow_unsigned")))
+def load_registry_file(path: Path, *, production: bool, instance_path: str | None) -> dict[str, Organisation]:
+    """The organisations of the registry at `path`, its logos looked for in the instance folder's logos/."""
+    if production and is_demo(path):
+        raise ConfigError(f"{path} is the sandbox's demo registry, refused in production")
+    logos = Path(instance_path) / LOGOS_DIR if instance_path is not None else None
+    return load_registry(path, production=production, logos_dir=logos)
+
+
+def registry_path(config: Mapping, instance_path: str | None) -> Path | None:
+    """Where the registry file is (whether or not it exists); None when a relative path has no instance folder."""
+    value = as_str(config, "ORGANISATIONS_FILE") or DEFAULT_FILE
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(instance_path) / path if instance_path is not None else None
+
+
+def is_demo(path: Path) -> bool:
+    """Whether `path` is the packaged demo registry, which nothing edits and production refuses."""
+    try:
+        return path.resolve() == DEMO_FILE or path.samefile(DEMO_FILE)
+    except OSError:
+        return False

@@ -31,7 +31,12 @@ def accessibility():
 
 @bp.get("/donnees-personnelles")
 def privacy():
-    retention = extensions.services().settings.dossiers
+    settings = extensions.services().settings
+    retention = settings.dossiers
+    # The organisations that keep their dossiers longer or shorter than their journey's default.
+    own_retention = [(o.branding.display_name, retention.retention_of(o))
+                     for o in sorted(settings.organisations.values(), key=lambda o: o.name)
+                     if o.retention_days is not None]
     return render_template("pages/privacy.html", preadmission_days=retention.retention_for("preadmission"),
-                           adhesion_days=retention.retention_for("adhesion"),
+                           adhesion_days=retention.retention_for("adhesion"), own_retention=own_retention,
                            audit_days=retention.audit_retention_days)

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.integration.test_journeys import fill, send
-from tests.portal import demo_registry
 from tests.sandbox.server import run_wsgi_factory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "portal" / "portal.py"
@@ -30,7 +29,7 @@ def example_portal(monkeypatch):
 
 
 def test_the_example_portal_launches_a_journey_and_verifies_its_result(make_stack, example_portal):
-    stack = make_stack(**demo_registry(example_portal.RETURN_URL))
+    stack = make_stack(extra_return_urls=(example_portal.RETURN_URL,))
     example_portal.SERVICE_URL = stack.service_url
     browser = stack.browser()
     browser.get(example_portal.PORTAL_URL + "/")
@@ -60,7 +59,7 @@ def test_the_example_portal_refuses_a_result_it_did_not_get_from_the_service(exa
 
 
 def test_cancelling_sends_the_person_back_with_a_signed_cancel(make_stack, example_portal):
-    stack = make_stack(**demo_registry(example_portal.RETURN_URL))
+    stack = make_stack(extra_return_urls=(example_portal.RETURN_URL,))
     example_portal.SERVICE_URL = stack.service_url
     browser = stack.browser()
     browser.get(example_portal.launch_link("PORTAIL-9"))

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from app.organisations.settings import SANDBOX_ORGANISATIONS
+from app.organisations.settings import DEMO_FILE
 from tests.journeys.support import csrf_token
 from tests.journeys.test_views import CHU, MUTUELLE, session_of, sign_in, to_review
-from tests.portal import DEMO_RETURN_URL, launch_path, launch_token, read_result
+from tests.portal import DEMO_RETURN_URL, demo_registry, launch_path, launch_token, read_result
 
 AUDIENCE = "http://localhost"
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS=SANDBOX_ORGANISATIONS, RIGHTS_SOURCES="c2s cnam",
+    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
                     API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
                     CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
 
 
-def closed_app(make_app):
-    organisations = {slug: {**entry, "allow_unsigned": False} for slug, entry in SANDBOX_ORGANISATIONS.items()}
-    return make_app(ORGANISATIONS=organisations)
+def closed_app(make_app, tmp_path):
+    return make_app(**demo_registry(tmp_path, allow_unsigned=False))
 
 
 def give_back(client, base, page, **data):
@@ -62,8 +62,8 @@ def test_two_launch_parameters_are_refused(client):
     assert client.get(f"{CHU}/?launch={token}&launch={token}").status_code == 400
 
 
-def test_an_organisation_may_refuse_unsigned_entry(make_app):
-    client = closed_app(make_app).test_client()
+def test_an_organisation_may_refuse_unsigned_entry(make_app, tmp_path):
+    client = closed_app(make_app, tmp_path).test_client()
     response = client.get(f"{CHU}/?ref=ADM-1")
     assert response.status_code == 403 and "depuis le site de" in response.get_data(as_text=True)
     assert client.get(launch_path("chu-demo", audience=AUDIENCE)).status_code == 303  # a signed link still opens
@@ -120,10 +120,11 @@ def test_without_a_signed_launch_there_is_nowhere_to_return_but_a_safe_page(clie
     assert response.status_code == 200 and "Votre démarche est arrêtée" in response.get_data(as_text=True)
 
 
-def test_a_return_url_removed_from_the_registry_is_never_followed(make_app):
-    entries = {slug: {**entry, "return_urls": ["https://portail.example/nouveau"]}
-               for slug, entry in SANDBOX_ORGANISATIONS.items()}
-    client = make_app(ORGANISATIONS=entries).test_client()
+def test_a_return_url_removed_from_the_registry_is_never_followed(make_app, tmp_path):
+    overrides = demo_registry(tmp_path, "https://portail.example/nouveau")
+    registry = Path(overrides["ORGANISATIONS_FILE"])
+    registry.write_text(registry.read_text().replace(f'"{DEMO_RETURN_URL}", ', ""))
+    client = make_app(**overrides).test_client()
     client.get(launch_path("chu-demo", audience=AUDIENCE, return_url="https://portail.example/nouveau"))
     with client.session_transaction() as session:
         # The registry changed after the launch: the stored URL is no longer registered.
@@ -141,4 +142,5 @@ def test_the_return_needs_csrf(client):
 def test_the_content_security_policy_lets_forms_end_on_registered_portals_only(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     form_action = next(part for part in policy.split("; ") if part.startswith("form-action"))
-    assert form_action.split() == ["form-action", "'self'", "https://fc.test", "http://127.0.0.1:5001"]
+    assert form_action.split() == ["form-action", "'self'", "https://fc.test", "http://127.0.0.1:5001",
+                                   "http://127.0.0.1:8765"]
