@@ -24,8 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from app import outbound
 from app.connectors import api_particulier, cnam
-from app.connectors import http as outbound
 from app.model import rights
 
 if TYPE_CHECKING:  # settings are passed in; connectors do not read configuration
@@ -147,7 +147,7 @@ class RightsRetriever:
         timeouts: dict[str, Any] = dict(connect_timeout=settings.connect_timeout, call_timeout=settings.call_timeout,
                                         clock=clock, sleep=sleep, pool_size=max_workers)
         urls = {"c2s": (settings.api_particulier_url, "api_particulier"), "cnam": (settings.cnam_url, "cnam")}
-        self._http = {s: outbound.OutboundHttp(urls[s][0], provider=urls[s][1], **timeouts)
+        self._http = {s: outbound.provider_http(urls[s][0], provider=urls[s][1], **timeouts)
                       for s in SOURCES if s in settings.sources}
         self._pools = {s: ThreadPoolExecutor(max_workers, thread_name_prefix=f"rights-{s}") for s in self._http}
 

@@ -20,8 +20,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
+from app import outbound
 from app.config import FranceConnectSettings
-from app.franceconnect import tokens, transport
+from app.franceconnect import tokens
 from app.franceconnect.discovery import ProviderMetadata, discovery_url, parse_metadata
 from app.franceconnect.errors import FranceConnectConfigError, FranceConnectProtocolError, FranceConnectUnavailable
 from app.franceconnect.jwks import JwksCache
@@ -29,9 +30,14 @@ from app.model.identity import Identity, InvalidIdentity
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 TRANSACTION_TTL = 600
+MAX_BODY_BYTES = 256 * 1024
 _CODE = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII; FC codes are 43-char base64url
 # Standard error codes (RFC 6749 §5.2, RFC 6750 §3.1); anything else is logged as "other" so that a hostile
 # or broken provider cannot write into our logs.
+# Outbound reasons as FranceConnect reports them; any other is "unreachable".
+_TRANSPORT_REASONS = {"timeout": "timeout", "connect_timeout": "timeout", "tls_error": "tls_error",
+                      "too_large": "too_large"}
+_WRONG_CONTENT_TYPE = {"token": "token_response_not_json", "userinfo": "userinfo_not_jwt"}
 _KNOWN_ERRORS = frozenset({
     "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
     "invalid_scope", "invalid_token", "insufficient_scope", "server_error", "temporarily_unavailable",
@@ -85,7 +91,9 @@ class FranceConnectClient:
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` reads token times (wall clock); `monotonic` bounds each call's total time."""
         if settings.id_token_alg not in SUPPORTED_ALGS:
             raise FranceConnectConfigError("unsupported_id_token_alg")
         if "openid" not in settings.scopes:
@@ -95,9 +103,14 @@ class FranceConnectClient:
             raise FranceConnectConfigError("unknown_acr_values")
         self._settings = settings
         self._min_acr = min(level for level in levels if level is not None)
-        self._session = session or requests.Session()
-        if self._session.verify is False:
+        if session is not None and session.verify is False:
             raise FranceConnectConfigError("tls_verification_disabled")
+        # No retry (a code is single-use), no breaker: the user retries the sign-in. One timeout for connect and read.
+        self._http = outbound.OutboundHttp(
+            provider="franceconnect", connect_timeout=None, call_timeout=settings.http_timeout,
+            max_bytes=MAX_BODY_BYTES, clock=monotonic,
+            session=None if session is None else outbound.forget_cookies(session),
+        )
         self._clock = clock
         self._lock = threading.Lock()
         self._metadata: ProviderMetadata | None = None
@@ -161,7 +174,7 @@ class FranceConnectClient:
             "client_secret": self._settings.client_secret,
         }
         result = self._call("POST", metadata.token_endpoint, what="token", data=form,
-                            headers={"Accept": "application/json"})
+                            headers={"Accept": "application/json"}, accept_types=("application/json",))
         body = _token_response(result)
         access_token, id_token = body["access_token"], body["id_token"]
         claims = tokens.verify_jws(id_token, alg=self._settings.id_token_alg, jwks=self._jwks, what="id_token")
@@ -188,13 +201,12 @@ class FranceConnectClient:
     def fetch_userinfo(self, token: TokenResult) -> Identity:
         """The signed userinfo (franceconnect.md §6), verified like the ID token and bound to its sub."""
         metadata = self.metadata()
-        result = self._call("GET", metadata.userinfo_endpoint, what="userinfo",
-                            auth=transport.BearerAuth(token.access_token), headers={"Accept": "application/jwt"})
+        # FC v2 signs its userinfo; accepting plain JSON would let anyone on the path rewrite the identity.
+        result = self._call("GET", metadata.userinfo_endpoint, what="userinfo", headers={"Accept": "application/jwt"},
+                            credentials={"Authorization": f"Bearer {token.access_token}"},
+                            accept_types=("application/jwt",))
         if result.status != 200:
             raise _status_error(result, "userinfo")
-        # FC v2 signs its userinfo; accepting plain JSON would let anyone on the path rewrite the identity.
-        if result.media_type != "application/jwt":
-            raise FranceConnectProtocolError("userinfo_not_jwt")
         try:
             jwt = result.body.decode("ascii").strip()
         except UnicodeDecodeError:
@@ -240,8 +252,11 @@ class FranceConnectClient:
             raise FranceConnectUnavailable("jwks_http_error", status_code=result.status)
         return result.body
 
-    def _call(self, method: str, url: str, *, what: str, **kwargs: Any) -> transport.HttpResult:
-        return transport.call(self._session, method, url, what=what, timeout=self._settings.http_timeout, **kwargs)
+    def _call(self, method: str, url: str, *, what: str, **kwargs: Any) -> outbound.HttpResponse:
+        try:
+            return self._http.call(method, url, **kwargs)
+        except outbound.OutboundError as exc:
+            raise _transport_error(exc, what) from exc
 
 
 def _with_query(endpoint: str, params: list[tuple[str, str]]) -> str:
@@ -249,8 +264,20 @@ def _with_query(endpoint: str, params: list[tuple[str, str]]) -> str:
     return endpoint + separator + urlencode(params, quote_via=quote)
 
 
-def _status_error(result: transport.HttpResult, what: str) -> Exception:
-    if result.is_server_error:
+def _transport_error(exc: outbound.OutboundError, what: str) -> Exception:
+    if exc.reason == "redirect_refused":
+        # As an unexpected status: discovery and JWKS are then unavailable, the other calls fail.
+        if what in ("discovery", "jwks"):
+            return FranceConnectUnavailable(f"{what}_http_error", status_code=exc.status)
+        return FranceConnectProtocolError(f"{what}_unexpected_status", status_code=exc.status)
+    if exc.reason == "unexpected_content_type":
+        return FranceConnectProtocolError(_WRONG_CONTENT_TYPE.get(what, f"{what}_wrong_content_type"))
+    return FranceConnectUnavailable(f"{what}_{_TRANSPORT_REASONS.get(exc.reason, 'unreachable')}",
+                                    status_code=exc.status)
+
+
+def _status_error(result: outbound.HttpResponse, what: str) -> Exception:
+    if result.status >= 500 or result.status == 429:
         return FranceConnectUnavailable(f"{what}_server_error", status_code=result.status)
     if not 400 <= result.status < 500:
         return FranceConnectProtocolError(f"{what}_unexpected_status", status_code=result.status)
@@ -264,12 +291,10 @@ def _status_error(result: transport.HttpResult, what: str) -> Exception:
     return FranceConnectProtocolError(f"{what}_error_{code}", status_code=result.status)
 
 
-def _token_response(result: transport.HttpResult) -> dict[str, Any]:
+def _token_response(result: outbound.HttpResponse) -> dict[str, Any]:
     """RFC 6749 §5.1: 200, a JSON object with a bearer access_token, plus OIDC's id_token."""
     if result.status != 200:
         raise _status_error(result, "token")
-    if result.media_type != "application/json":
-        raise FranceConnectProtocolError("token_response_not_json")
     try:
         body = json.loads(result.body)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
