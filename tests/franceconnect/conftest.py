@@ -12,6 +12,6 @@ def clock():
 
 
 @pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
+def fc(clock, mocked_responses):
+    with FakeFranceConnect(clock=clock, mock=mocked_responses) as fake:
         yield fake
