@@ -112,25 +112,26 @@ class OutboundHttp:
         while True:
             attempt += 1
             self._check_can_call(request, attempt)
-            response: HttpResponse | None = None
-            failure: OutboundUnavailable | None = None
-            try:
-                response = self._attempt(request, attempt)
-            except OutboundUnavailable as exc:
-                if exc.reason not in RETRYABLE_REASONS:
-                    raise
-                failure, wait = exc, self._backoff(attempt)
-            else:
-                if response.status == 429 and self._gate is not None:
-                    self._gate.block(response.retry_after)
-                if not self._is_retryable(response):
-                    return response
-                wait = response.retry_after if response.retry_after is not None else self._backoff(attempt)
-            if not self._retry_fits(request, attempt, wait):
-                if failure is not None:
-                    raise failure
-                return response  # type: ignore[return-value]  # set whenever failure is None
+            outcome, wait = self._try(request, attempt)
+            if wait is None or not self._retry_fits(request, attempt, wait):
+                if isinstance(outcome, OutboundError):
+                    raise outcome
+                return outcome
             self._sleep(wait)
+
+    def _try(self, request: _Request, attempt: int) -> tuple[HttpResponse | OutboundUnavailable, float | None]:
+        """One attempt, and the wait before a retry would be worth it (None: the outcome is final)."""
+        try:
+            response = self._attempt(request, attempt)
+        except OutboundUnavailable as exc:
+            if exc.reason not in RETRYABLE_REASONS:
+                raise
+            return exc, self._backoff(attempt)
+        if response.status == 429 and self._gate is not None:
+            self._gate.block(response.retry_after)
+        if not self._is_retryable(response):
+            return response, None
+        return response, response.retry_after if response.retry_after is not None else self._backoff(attempt)
 
     def _retry_fits(self, request: _Request, attempt: int, wait: float) -> bool:
         # Never sleep past the deadline: when the wait does not fit, the caller gets the outcome now.
