@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import responses
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -57,6 +58,13 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def mocked_responses():
+    """Every `requests` call of the test is answered by `responses`; none reaches the network."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -4,7 +4,7 @@ Docs: https://particulier.api.gouv.fr/developpeurs/openapi (route
 `api_particulier_v3_cnav_complementaire_sante_solidaire_with_france_connect`); our notes:
 shared/reference/data-providers.md A. Staging: https://staging.particulier.api.gouv.fr with the FC integration
 token (data: etalab/siade_staging_data). The FC access token is the Bearer and lives 60 s: call right after login.
-Warning: ignoring 429s gets the IP banned for 12 h (A.10); `http.OutboundHttp` never retries them blindly.
+Warning: ignoring 429s gets the IP banned for 12 h (A.10); `app.outbound` never retries them blindly.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.connectors import http as outbound
+from app import outbound
+from app.connectors import payload as body_of
 from app.model import rights
 
 C2S_PATH = "/v3/dss/complementaire_sante_solidaire/france_connect"
@@ -77,7 +78,7 @@ def fetch_c2s_status(http: outbound.OutboundHttp, *, access_token: str, recipien
         raise ValueError("recipient must be the 14-digit SIRET of the body receiving the data")
     try:
         response = http.get(C2S_PATH, deadline=deadline, params={"recipient": recipient},
-                            headers={"Authorization": outbound.bearer(access_token)})
+                            credentials={"Authorization": outbound.bearer(access_token)})
     except outbound.OutboundError as exc:
         raise _BY_OUTBOUND[type(exc)](exc.reason, retry_after=exc.retry_after) from exc
     _raise_for_status(response)
@@ -108,7 +109,7 @@ def _raise_for_status(response: outbound.HttpResponse) -> None:
 def _error_codes(response: outbound.HttpResponse) -> tuple[str | None, str | None]:
     """(v3 errors[0].code, v2 error) from an error body, each None when absent or malformed; never the texts."""
     try:
-        payload = outbound.decode_json(response, lenient=True)
+        payload = body_of.decode_json(response, lenient=True)
     except ValueError:
         return None, None
     if not isinstance(payload, dict):
@@ -123,7 +124,7 @@ def _error_codes(response: outbound.HttpResponse) -> tuple[str | None, str | Non
 
 def _parse_status(response: outbound.HttpResponse) -> rights.C2SStatus:
     try:
-        payload: Any = outbound.decode_json(response)
+        payload: Any = body_of.decode_json(response)
     except ValueError:
         # `from None`: a JSONDecodeError keeps the whole body in `.doc`, which must not reach an error report.
         raise ApiParticulierInvalidResponse("body is not JSON", status_code=200) from None
@@ -138,7 +139,7 @@ def _parse_status(response: outbound.HttpResponse) -> rights.C2SStatus:
         raise ApiParticulierInvalidResponse("data.avec_participation is not a boolean or null", status_code=200)
     start = data.get("date_debut_droit")
     try:
-        start_date = None if start is None else outbound.parse_date(start)
+        start_date = None if start is None else body_of.parse_date(start)
     except (TypeError, ValueError):
         raise ApiParticulierInvalidResponse("data.date_debut_droit is not a date or null", status_code=200) from None
     if not is_beneficiary:

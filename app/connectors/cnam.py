@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.connectors import http as outbound
+from app import outbound
+from app.connectors import payload as body_of
 from app.connectors.nir import is_valid_nir, validate_nir
 from app.model import rights
 
@@ -124,20 +125,22 @@ def fetch_exonerations(http: outbound.OutboundHttp, *, access_token: str, api_ke
 def _get(http: outbound.OutboundHttp, path: str, access_token: str, api_key: str, deadline: outbound.Deadline,
          nir: str | None = None) -> Any:
     """Call `path` and return its decoded JSON body, or raise the matching CnamError."""
-    headers = {"X-API-Key": outbound.header_value(api_key, "api_key"), "Authorization": outbound.bearer(access_token)}
+    credentials = {"X-API-Key": outbound.header_value(api_key, "api_key"),
+                   "Authorization": outbound.bearer(access_token)}
+    headers = {}
     if nir is not None:
         # A header value: only a well-formed NIR (no CR/LF) goes out. That it is one of the NIRs /me or
         # /me/beneficiaires returned is guaranteed by the caller, which only passes those.
         headers["nir"] = validate_nir(nir)
     try:
-        response = http.get(path, deadline=deadline, headers=headers)
+        response = http.get(path, deadline=deadline, headers=headers, credentials=credentials)
     except outbound.OutboundError as exc:
         raise _BY_OUTBOUND[type(exc)](exc.reason, retry_after=exc.retry_after) from exc
     _raise_for_status(response)
     if not response.body.strip():
         raise CnamNotFound("empty body", status_code=response.status)
     try:
-        payload = outbound.decode_json(response, lenient=True)  # the spec declares `*/*`; JSON in practice
+        payload = body_of.decode_json(response, lenient=True)  # the spec declares `*/*`; JSON in practice
     except ValueError:
         # `from None`: a JSONDecodeError keeps the whole body in `.doc`, which must not reach an error report.
         raise CnamInvalidResponse("body is not JSON", status_code=response.status) from None
@@ -213,7 +216,7 @@ class _Fields:
     def date(self, key: str) -> dt.date | None:
         value = self._get(key, str, "a date")
         try:
-            return None if value is None else outbound.parse_date(value)
+            return None if value is None else body_of.parse_date(value)
         except ValueError:
             raise CnamInvalidResponse(f"{self.where}.{key} is not a YYYY-MM-DD date") from None
 

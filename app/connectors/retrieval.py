@@ -13,18 +13,16 @@ Logs: one summary line per retrieval, never a token, NIR, name or right.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from app.connectors import api_particulier, cnam
-from app.connectors import http as outbound
+from app import outbound
+from app.connectors import api_particulier, cnam, ledger
 from app.model import rights
 from app.model.outcome import SOURCES, SourceResult
 
@@ -70,30 +68,6 @@ class Retrieval(Generic[T]):
     elapsed: float  # seconds, for logs and benchmarks
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    value: Any = field(repr=False)
-    error: Exception | None = field(repr=False)
-    at: float  # on the retriever's clock
-    retrieved_at: str
-
-
-_Outcomes = dict[tuple[str, ...], _Outcome]  # key: ("c2s",), ("me",), ("beneficiaires",) or (nir, section)
-
-
-class _Run:
-    """The state of one retrieval, shared by its tasks; the mutable fields are guarded by `changed`."""
-
-    def __init__(self, access_token: str, deadline: outbound.Deadline, sections: tuple[str, ...]) -> None:
-        self.access_token, self.deadline, self.sections = access_token, deadline, sections
-        self.changed = threading.Condition(threading.Lock())
-        self.outcomes: _Outcomes = {}
-        self.outstanding = 0  # tasks submitted and not finished
-        self.futures: list[Future[None]] = []
-        self.nirs: set[str] = set()  # NIRs whose sections were started: each once
-        self.abandoned = False  # past the deadline, or userinfo failed: later outcomes are ignored
-
-
 class RightsRetriever:
     """Fetches C2S and CNAM rights concurrently under one deadline. Thread-safe: one instance serves every request."""
 
@@ -105,7 +79,7 @@ class RightsRetriever:
         timeouts: dict[str, Any] = dict(connect_timeout=settings.connect_timeout, call_timeout=settings.call_timeout,
                                         clock=clock, sleep=sleep, pool_size=max_workers)
         urls = {"c2s": (settings.api_particulier_url, "api_particulier"), "cnam": (settings.cnam_url, "cnam")}
-        self._http = {s: outbound.OutboundHttp(urls[s][0], provider=urls[s][1], **timeouts)
+        self._http = {s: outbound.provider_http(urls[s][0], provider=urls[s][1], **timeouts)
                       for s in SOURCES if s in settings.sources}
         self._pools = {s: ThreadPoolExecutor(max_workers, thread_name_prefix=f"rights-{s}") for s in self._http}
 
@@ -129,7 +103,7 @@ class RightsRetriever:
         started = self._clock()
         sections = ("caisse", "contrats") + ("medecin_traitant",) * include_medecin_traitant + (
             "exonerations",) * (include_exonerations and self._settings.cnam_exonerations)
-        run = _Run(access_token, outbound.Deadline.after(self._settings.deadline, self._clock), sections)
+        run = ledger.Run(access_token, outbound.Deadline.after(self._settings.deadline, self._clock), sections)
         with run.changed:
             if "c2s" in sources and "c2s" in self._http:
                 self._submit(run, "c2s", ("c2s",), functools.partial(
@@ -152,7 +126,7 @@ class RightsRetriever:
         results, ms = {}, {}
         for source in (s for s in SOURCES if s in sources):
             results[source] = self._result(source, outcomes, sections)
-            done = [o.at for key, o in outcomes.items() if _source_of(key) == source]
+            done = [o.at for key, o in outcomes.items() if ledger.source_of(key) == source]
             ms[source] = round(((max(done) if done else self._clock()) - started) * 1000)
         elapsed = self._clock() - started
         self._log_summary(results, ms, elapsed)
@@ -160,19 +134,19 @@ class RightsRetriever:
 
     # ---- tasks: each records its outcome and starts what it unblocks; none waits on another
 
-    def _submit(self, run: _Run, source: str, key: tuple[str, ...], call: Callable[[], Any]) -> None:
+    def _submit(self, run: ledger.Run, source: str, key: tuple[str, ...], call: Callable[[], Any]) -> None:
         """Start `call` in the source's pool; `run.changed` is held by the caller."""
         run.outstanding += 1
         run.futures.append(self._pools[source].submit(self._task, run, key, call))
 
-    def _task(self, run: _Run, key: tuple[str, ...], call: Callable[[], Any]) -> None:
+    def _task(self, run: ledger.Run, key: tuple[str, ...], call: Callable[[], Any]) -> None:
         value, error = None, None
         if not run.abandoned:  # a stale read only costs one call that the deadline bounds anyway
             try:
                 value = call()
             except Exception as exc:  # a value; a bug becomes "<source>_internal_error" in _result
                 error = exc
-        outcome = _Outcome(value, error, self._clock(), _now())
+        outcome = ledger.Outcome(value, error, self._clock(), ledger.now_iso())
         with run.changed:
             if run.abandoned:
                 return
@@ -182,7 +156,7 @@ class RightsRetriever:
             run.outstanding -= 1
             run.changed.notify_all()
 
-    def _start_sections(self, run: _Run) -> None:
+    def _start_sections(self, run: ledger.Run) -> None:
         """Start the sections of each NIR that /me or /me/beneficiaires returned, once /me succeeded. Only these NIRs
         go out in the `nir` header."""
         me, listed = run.outcomes.get(("me",)), run.outcomes.get(("beneficiaires",))
@@ -199,9 +173,10 @@ class RightsRetriever:
                     self._submit(run, "cnam", (nir, section), call)
                 except RuntimeError:  # the retriever was closed meanwhile: the app is stopping
                     run.outstanding -= 1
-                    run.outcomes[(nir, section)] = _Outcome(None, cnam.CnamUnavailable("closed"), self._clock(), "")
+                    closed = cnam.CnamUnavailable("closed")
+                    run.outcomes[(nir, section)] = ledger.Outcome(None, closed, self._clock(), "")
 
-    def _abandon(self, run: _Run) -> _Outcomes:
+    def _abandon(self, run: ledger.Run) -> ledger.Outcomes:
         """Stop listening: later outcomes are ignored and tasks not yet started never run. Returns the outcomes."""
         with run.changed:
             run.abandoned = True
@@ -212,7 +187,7 @@ class RightsRetriever:
 
     # ---- outcomes → results
 
-    def _result(self, source: Any, outcomes: _Outcomes, sections: tuple[str, ...]) -> SourceResult:
+    def _result(self, source: Any, outcomes: ledger.Outcomes, sections: tuple[str, ...]) -> SourceResult:
         if source not in self._http:
             return SourceResult(source, "unavailable", f"{source}_disabled")
         try:
@@ -220,7 +195,7 @@ class RightsRetriever:
         except Exception as exc:
             # A bug must not become a 500 for the person. Its type only: a message may hold personal data.
             logger.error("rights retrieval internal_error source=%s exception=%s", source, type(exc).__name__)
-            return SourceResult(source, "unavailable", f"{source}_internal_error", retrieved_at=_now())
+            return SourceResult(source, "unavailable", f"{source}_internal_error", retrieved_at=ledger.now_iso())
 
     def _log_summary(self, results: dict[str, SourceResult], ms: dict[str, int], elapsed: float) -> None:
         calm = all(r.status in ("ok", "not_found") for r in results.values())
@@ -229,29 +204,29 @@ class RightsRetriever:
                    " ".join(f"{s}={r.status} {s}_reason={r.reason} {s}_ms={ms[s]}" for s, r in results.items()))
 
 
-def _c2s_result(outcomes: _Outcomes) -> SourceResult:
+def _c2s_result(outcomes: ledger.Outcomes) -> SourceResult:
     outcome = outcomes.get(("c2s",))
     if outcome is None:
-        return SourceResult("c2s", "unavailable", "c2s_deadline", retrieved_at=_now())
+        return SourceResult("c2s", "unavailable", "c2s_deadline", retrieved_at=ledger.now_iso())
     if outcome.error is None:
         return SourceResult("c2s", "ok", "c2s_ok", outcome.value, outcome.retrieved_at)
-    status, reason = _failure("c2s", outcome.error, _C2S_OUTCOMES)
+    status, reason = ledger.failure("c2s", outcome.error, _C2S_OUTCOMES)
     if isinstance(outcome.error, api_particulier.ApiParticulierUnprocessable) and outcome.error.status_code == 422:
         status = "not_found"  # A.8 00366: SNGI could not identify the person; other 4xx are our configuration
     return SourceResult("c2s", status, reason, retrieved_at=outcome.retrieved_at)
 
 
-def _cnam_result(outcomes: _Outcomes, sections: tuple[str, ...]) -> SourceResult:
+def _cnam_result(outcomes: ledger.Outcomes, sections: tuple[str, ...]) -> SourceResult:
     me = outcomes.get(("me",))
     if me is None:
-        return SourceResult("cnam", "unavailable", "cnam_deadline", retrieved_at=_now())
+        return SourceResult("cnam", "unavailable", "cnam_deadline", retrieved_at=ledger.now_iso())
     if me.error is not None:
-        status, reason = _failure("cnam", me.error, _CNAM_OUTCOMES)
+        status, reason = ledger.failure("cnam", me.error, _CNAM_OUTCOMES)
         return SourceResult("cnam", status, reason, retrieved_at=me.retrieved_at)
     missing: list[str] = []  # why the result is partial
     listed = outcomes.get(("beneficiaires",))
     if listed is None or listed.error is not None:
-        _raise_if_bug(listed.error if listed else None, cnam.CnamError)
+        ledger.raise_if_bug(listed.error if listed else None, cnam.CnamError)
         missing.append("beneficiaires")
     people, seen = [me.value], {me.value.nir}
     for person in (listed.value if listed is not None and listed.error is None else ()):
@@ -274,38 +249,11 @@ def _cnam_result(outcomes: _Outcomes, sections: tuple[str, ...]) -> SourceResult
             elif isinstance(outcome.error, cnam.CnamNotFound):
                 values[attr] = absent
             else:
-                _raise_if_bug(outcome.error, cnam.CnamError)
+                ledger.raise_if_bug(outcome.error, cnam.CnamError)
                 values[attr] = failed
                 missing.append("details")
         people[i] = dataclasses.replace(person, **values)
     reason = "cnam_partial_" + "_".join(dict.fromkeys(missing)) if missing else "cnam_ok"
-    at = max(o.retrieved_at for key, o in outcomes.items() if _source_of(key) == "cnam")
+    at = max(o.retrieved_at for key, o in outcomes.items() if ledger.source_of(key) == "cnam")
     return SourceResult("cnam", "ok", reason, rights.CnamRights(insured=people[0], beneficiaries=tuple(people[1:])),
                         at, partial=bool(missing))
-
-
-def _source_of(key: tuple[str, ...]) -> str:
-    return "c2s" if key == ("c2s",) else "cnam"
-
-
-def _failure(source: str, error: Exception, table: tuple[tuple[type[Exception], str, str], ...]) -> tuple[str, str]:
-    """(status, reason code) of an expected failure; a bug (any other exception) is re-raised."""
-    for kind, status, word in table:
-        if isinstance(error, kind):
-            cause = error.__cause__
-            if isinstance(cause, outbound.OutboundError):
-                return status, f"{source}_{cause.reason}"  # timeout, deadline_passed, circuit_open…
-            detail = getattr(error, "error_code", None) or getattr(error, "status_code", None)
-            if word == "not_found" and detail == 200:
-                detail = "empty"  # CNAM: a 200 with an empty or null body
-            return status, "_".join(str(part) for part in (source, word, detail) if part)
-    raise error
-
-
-def _raise_if_bug(error: Exception | None, expected: type[Exception]) -> None:
-    if error is not None and not isinstance(error, expected):
-        raise error
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

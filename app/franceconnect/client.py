@@ -4,11 +4,14 @@ The views create one FranceConnectClient per app (settings are passed in, never 
 in order: new_transaction → authorize_url → (callback) exchange_code → fetch_userinfo → logout_url.
 Failures are FranceConnectError subclasses with a loggable reason (app/franceconnect/errors.py).
 Protocol reference: shared/reference/franceconnect.md §2–§7; checks: shared/reference/security.md §3.
+
+Authlib (app/franceconnect/oauth.py) builds the token and revocation requests and keeps the token, and its
+CodeIDToken validates the ID token's claims (tokens.py). Discovery is never handed to Authlib: it would take the
+algorithms FranceConnect advertises (HS256 among them) and overwrite what we register.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -19,8 +22,10 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+from authlib.oauth2.rfc6749 import OAuth2Token
 
-from app.franceconnect import tokens, transport
+from app import outbound
+from app.franceconnect import oauth, tokens
 from app.franceconnect.discovery import ProviderMetadata, discovery_url, parse_metadata
 from app.franceconnect.errors import FranceConnectConfigError, FranceConnectProtocolError, FranceConnectUnavailable
 from app.franceconnect.jwks import JwksCache
@@ -29,13 +34,9 @@ from app.model.identity import Identity, InvalidIdentity
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 TRANSACTION_TTL = 600
+MIN_NONCE_CHARS = 22  # FC v2 refuses shorter nonces (and asks the same of state); Authlib generates 20
+MAX_BODY_BYTES = 256 * 1024
 _CODE = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII; FC codes are 43-char base64url
-# Standard error codes (RFC 6749 §5.2, RFC 6750 §3.1); anything else is logged as "other" so that a hostile
-# or broken provider cannot write into our logs.
-_KNOWN_ERRORS = frozenset({
-    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
-    "invalid_scope", "invalid_token", "insufficient_scope", "server_error", "temporarily_unavailable",
-})
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class TokenResult:
     claims: dict[str, Any] = field(repr=False)
     scope: tuple[str, ...]  # as granted by the token response; () when FranceConnect did not say
     sub: str = field(repr=False)
+    expires_at: int | None = None  # the access token's, in epoch seconds (Authlib's reckoning); None: not said
 
 
 class FranceConnectClient:
@@ -85,7 +87,9 @@ class FranceConnectClient:
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` reads token times (wall clock); `monotonic` bounds each call's total time."""
         if settings.id_token_alg not in SUPPORTED_ALGS:
             raise FranceConnectConfigError("unsupported_id_token_alg")
         if "openid" not in settings.scopes:
@@ -95,9 +99,14 @@ class FranceConnectClient:
             raise FranceConnectConfigError("unknown_acr_values")
         self._settings = settings
         self._min_acr = min(level for level in levels if level is not None)
-        self._session = session or requests.Session()
-        if self._session.verify is False:
+        if session is not None and session.verify is False:
             raise FranceConnectConfigError("tls_verification_disabled")
+        # No retry (a code is single-use), no breaker: the user retries the sign-in. One timeout for connect and read.
+        self._http = outbound.OutboundHttp(
+            provider="franceconnect", connect_timeout=None, call_timeout=settings.http_timeout,
+            max_bytes=MAX_BODY_BYTES, clock=monotonic,
+            session=None if session is None else outbound.forget_cookies(session),
+        )
         self._clock = clock
         self._lock = threading.Lock()
         self._metadata: ProviderMetadata | None = None
@@ -117,7 +126,7 @@ class FranceConnectClient:
             return self._metadata
 
     def new_transaction(self) -> AuthTransaction:
-        # 32 random bytes → 43 characters: ≥ 128 bits, and above FranceConnect's 22-character nonce minimum.
+        # Ours, not Authlib's generate_token(): 32 random bytes → 43 characters, ≥ 128 bits and above FC's minimum.
         return AuthTransaction(
             state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), created_at=self._clock()
         )
@@ -132,6 +141,10 @@ class FranceConnectClient:
                 raise ValueError("scopes must be a subset of the configured FranceConnect scopes")
         if "openid" not in chosen:
             raise ValueError("scopes must include openid")
+        if len(tx.state) < MIN_NONCE_CHARS or len(tx.nonce) < MIN_NONCE_CHARS:
+            raise ValueError("FranceConnect refuses a state or nonce under 22 characters")
+        # By hand, not Authlib's create_authorization_url: its encoder writes spaces as "+" (FC's own requests use
+        # %20) and puts state before acr_values; FC rejects unknown parameters, so the exact list is spelled out.
         return _with_query(self.metadata().authorization_endpoint, [
             ("response_type", "code"),
             ("client_id", self._settings.client_id),
@@ -152,18 +165,9 @@ class FranceConnectClient:
         if not isinstance(code, str) or not _CODE.fullmatch(code):
             raise FranceConnectProtocolError("callback_bad_code")
         metadata = self.metadata()
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": self._settings.redirect_uri,
-            # client_secret_post: FC v2 does not accept HTTP Basic (franceconnect.md §4).
-            "client_id": self._settings.client_id,
-            "client_secret": self._settings.client_secret,
-        }
-        result = self._call("POST", metadata.token_endpoint, what="token", data=form,
-                            headers={"Accept": "application/json"})
-        body = _token_response(result)
-        access_token, id_token = body["access_token"], body["id_token"]
+        client = self._oauth_client("token", accept_types=("application/json",))
+        token = client.fetch_token(metadata.token_endpoint, code=code, headers={"Accept": "application/json"})
+        access_token, id_token = token["access_token"], token["id_token"]
         claims = tokens.verify_jws(id_token, alg=self._settings.id_token_alg, jwks=self._jwks, what="id_token")
         tokens.check_id_token(
             claims,
@@ -176,25 +180,27 @@ class FranceConnectClient:
             now=self._clock(),
             leeway=self._settings.clock_leeway,
         )
-        scope = body.get("scope")
+        scope = token.get("scope")
         return TokenResult(
             access_token=access_token,
             id_token=id_token,
             claims=claims,
             scope=tuple(scope.split()) if isinstance(scope, str) else (),
             sub=claims["sub"],
+            expires_at=token.get("expires_at"),
         )
 
     def fetch_userinfo(self, token: TokenResult) -> Identity:
         """The signed userinfo (franceconnect.md §6), verified like the ID token and bound to its sub."""
         metadata = self.metadata()
-        result = self._call("GET", metadata.userinfo_endpoint, what="userinfo",
-                            auth=transport.BearerAuth(token.access_token), headers={"Accept": "application/jwt"})
-        if result.status != 200:
-            raise _status_error(result, "userinfo")
+        # No leeway: Authlib's default would call FC's 60-second tokens expired on arrival.
+        if OAuth2Token({"access_token": token.access_token, "expires_at": token.expires_at}).is_expired(leeway=0):
+            raise FranceConnectProtocolError("userinfo_token_expired")
         # FC v2 signs its userinfo; accepting plain JSON would let anyone on the path rewrite the identity.
-        if result.media_type != "application/jwt":
-            raise FranceConnectProtocolError("userinfo_not_jwt")
+        result = self._call("GET", metadata.userinfo_endpoint, what="userinfo", headers={"Accept": "application/jwt"},
+                            auth=oauth.bearer_auth(token.access_token), accept_types=("application/jwt",))
+        if result.status != 200:
+            raise oauth.status_error(result, "userinfo")
         try:
             jwt = result.body.decode("ascii").strip()
         except UnicodeDecodeError:
@@ -219,11 +225,10 @@ class FranceConnectClient:
         endpoint = self.metadata().revocation_endpoint
         if endpoint is None:
             return False
-        form = {"token": token.access_token, "token_type_hint": "access_token",
-                "client_id": self._settings.client_id, "client_secret": self._settings.client_secret}
-        result = self._call("POST", endpoint, what="revocation", data=form)
+        result = self._oauth_client("revocation").revoke_token(
+            endpoint, token=token.access_token, token_type_hint="access_token")
         if result.status != 200:
-            raise _status_error(result, "revocation")
+            raise oauth.status_error(result, "revocation")
         return True
 
     def logout_url(self, id_token_hint: str, state: str) -> str:
@@ -240,47 +245,18 @@ class FranceConnectClient:
             raise FranceConnectUnavailable("jwks_http_error", status_code=result.status)
         return result.body
 
-    def _call(self, method: str, url: str, *, what: str, **kwargs: Any) -> transport.HttpResult:
-        return transport.call(self._session, method, url, what=what, timeout=self._settings.http_timeout, **kwargs)
+    def _oauth_client(self, what: str, **call_kwargs: Any) -> oauth.AuthlibClient:
+        return oauth.new_client(self._call, what, client_id=self._settings.client_id,
+                                client_secret=self._settings.client_secret, redirect_uri=self._settings.redirect_uri,
+                                **call_kwargs)
+
+    def _call(self, method: str, url: str, *, what: str, **kwargs: Any) -> outbound.HttpResponse:
+        try:
+            return self._http.call(method, url, **kwargs)
+        except outbound.OutboundError as exc:
+            raise oauth.transport_error(exc, what) from exc
 
 
 def _with_query(endpoint: str, params: list[tuple[str, str]]) -> str:
     separator = "&" if urlsplit(endpoint).query else "?"
     return endpoint + separator + urlencode(params, quote_via=quote)
-
-
-def _status_error(result: transport.HttpResult, what: str) -> Exception:
-    if result.is_server_error:
-        return FranceConnectUnavailable(f"{what}_server_error", status_code=result.status)
-    if not 400 <= result.status < 500:
-        return FranceConnectProtocolError(f"{what}_unexpected_status", status_code=result.status)
-    code = "other"
-    try:
-        body = json.loads(result.body)
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"] in _KNOWN_ERRORS:
-        code = body["error"]  # error_description is free text from the provider: never logged
-    return FranceConnectProtocolError(f"{what}_error_{code}", status_code=result.status)
-
-
-def _token_response(result: transport.HttpResult) -> dict[str, Any]:
-    """RFC 6749 §5.1: 200, a JSON object with a bearer access_token, plus OIDC's id_token."""
-    if result.status != 200:
-        raise _status_error(result, "token")
-    if result.media_type != "application/json":
-        raise FranceConnectProtocolError("token_response_not_json")
-    try:
-        body = json.loads(result.body)
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise FranceConnectProtocolError("token_response_not_json") from None
-    if not isinstance(body, dict):
-        raise FranceConnectProtocolError("token_response_not_object")
-    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
-        raise FranceConnectProtocolError("token_missing_access_token")
-    if not isinstance(body.get("id_token"), str) or not body["id_token"]:
-        raise FranceConnectProtocolError("token_missing_id_token")
-    token_type = body.get("token_type")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":  # RFC 6749 §5.1: case-insensitive
-        raise FranceConnectProtocolError("token_bad_token_type")
-    return body

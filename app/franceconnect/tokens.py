@@ -1,9 +1,11 @@
 """Verification of FranceConnect's signed JWTs: the ID token (OIDC Core 3.1.3.7) and the userinfo (Core 5.3.2).
 
 Every failure is a FranceConnectProtocolError whose reason is prefixed by what was checked
-(``id_token_...`` or ``userinfo_...``). Authlib's own ID-token validation is deliberately not used:
-it takes its algorithms from discovery (where FranceConnect lists HS256) and skips checks in some cases
-(shared/reference/security.md §0).
+(``id_token_...`` or ``userinfo_...``). Signatures are verified here with joserfc against the pinned algorithm:
+Authlib's OIDC client would take its algorithms from discovery, where FranceConnect lists HS256
+(shared/reference/security.md §0). The ID token's claims then go through Authlib's `CodeIDToken`
+(iss, aud, exp, iat, nbf, nonce, at_hash), plus FranceConnect's own rules (acr, age, sub) and the checks
+Authlib leaves out (azp for several audiences, an empty at_hash).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import math
 import re
 from typing import Any
 
+from authlib.oidc.core import CodeIDToken
 from joserfc import jws
-from joserfc.errors import BadSignatureError, JoseError
+from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwk import Key
 
 from app.franceconnect.errors import FranceConnectProtocolError
@@ -52,33 +55,8 @@ def _same(a: str, b: str) -> bool:
 
 def verify_jws(token: Any, *, alg: str, jwks: JwksCache, what: str) -> dict[str, Any]:
     """Check a compact JWS against the pinned algorithm and the provider's keys; return its claims."""
-    if not isinstance(token, str) or len(token) > MAX_JWT_CHARS:
-        raise _fail(what, "malformed")
-    segments = token.split(".")
-    if len(segments) != 3:  # a JWE (5 segments) or JSON serialization is not what FranceConnect standard sends
-        raise _fail(what, "not_compact_jws")
-    if not (_SEGMENT.fullmatch(segments[0]) and _SEGMENT.fullmatch(segments[1])):
-        raise _fail(what, "malformed")
-    try:
-        header = _b64_json(segments[0])
-    except (ValueError, binascii.Error, RecursionError):  # RecursionError: absurdly nested JSON, before any check
-        raise _fail(what, "malformed") from None
-    if not isinstance(header, dict):
-        raise _fail(what, "malformed")
-
-    # The algorithm is pinned by configuration, never taken from the token or from discovery.
-    if header.get("alg") != alg:
-        raise _fail(what, "bad_alg")
-    if "crit" in header:
-        raise _fail(what, "crit_header")
-    if any(name in header for name in FORBIDDEN_HEADERS):
-        raise _fail(what, "forbidden_header")
+    header = _checked_header(token, alg, what)
     kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise _fail(what, "malformed")
-    if not _SEGMENT.fullmatch(segments[2]):  # never empty with ES256/RS256
-        raise _fail(what, "malformed")
-
     keys = jwks.candidates(kid, alg)
     if not keys:
         raise _fail(what, "unknown_kid" if kid is not None else "no_matching_key")
@@ -96,6 +74,35 @@ def verify_jws(token: Any, *, alg: str, jwks: JwksCache, what: str) -> dict[str,
     if not isinstance(claims, dict):
         raise _fail(what, "malformed")
     return claims
+
+
+def _checked_header(token: Any, alg: str, what: str) -> dict[str, Any]:
+    """The JOSE header of a compact JWS whose shape and header are acceptable, before any key is looked up."""
+    if not isinstance(token, str) or len(token) > MAX_JWT_CHARS:
+        raise _fail(what, "malformed")
+    segments = token.split(".")
+    if len(segments) != 3:  # a JWE (5 segments) or JSON serialization is not what FranceConnect standard sends
+        raise _fail(what, "not_compact_jws")
+    if not (_SEGMENT.fullmatch(segments[0]) and _SEGMENT.fullmatch(segments[1])):
+        raise _fail(what, "malformed")
+    try:
+        header = _b64_json(segments[0])
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: absurdly nested JSON, before any check
+        raise _fail(what, "malformed") from None
+    if not isinstance(header, dict):
+        raise _fail(what, "malformed")
+    # The algorithm is pinned by configuration, never taken from the token or from discovery.
+    if header.get("alg") != alg:
+        raise _fail(what, "bad_alg")
+    if "crit" in header:
+        raise _fail(what, "crit_header")
+    if any(name in header for name in FORBIDDEN_HEADERS):
+        raise _fail(what, "forbidden_header")
+    if header.get("kid") is not None and not isinstance(header["kid"], str):
+        raise _fail(what, "malformed")
+    if not _SEGMENT.fullmatch(segments[2]):  # never empty with ES256/RS256
+        raise _fail(what, "malformed")
+    return header
 
 
 def _verify_with(token: str, keys: list[Key], registry: jws.JWSRegistry, what: str) -> jws.CompactSignature | None:
@@ -164,30 +171,41 @@ def check_id_token(
 ) -> None:
     """OIDC Core 3.1.3.7 plus FranceConnect's rules (nonce and acr, shared/reference/franceconnect.md §5)."""
     what = "id_token"
-    check_issuer(claims, issuer, what)
+    id_token = CodeIDToken(
+        claims,
+        {"alg": alg},  # the pinned algorithm, which verify_jws enforced: it chooses the at_hash digest
+        # The issuer is compared exactly: no trailing-slash or case folding (PyJWT CVE-2024-53861).
+        options={"iss": {"essential": True, "value": issuer}, "aud": {"essential": True, "value": client_id}},
+        # No client_id here: Authlib's azp rule refuses aud = [us, us]; check_audience applies ours below.
+        params={"nonce": nonce, "access_token": access_token},
+    )
+    try:
+        id_token.validate(now=now, leeway=leeway)
+    except ExpiredTokenError:
+        raise _fail(what, "expired") from None
+    except ClaimError as exc:
+        raise _fail(what, _claim_reason(claims, exc)) from None
     check_audience(claims, client_id, what)
-    check_expiry(claims, now, leeway, what, required=True)
-
-    if "iat" not in claims:
-        raise _fail(what, "missing_iat")
-    if not _is_number(claims["iat"]):
-        raise _fail(what, "bad_iat")
-    if claims["iat"] > now + leeway:
-        raise _fail(what, "iat_in_future")
-    if now - claims["iat"] > ID_TOKEN_MAX_AGE + leeway:
+    # Authlib skips a falsy at_hash (the fail-open of security.md §4, CVE-2026-28498): a present one must match.
+    if "at_hash" in claims and not claims["at_hash"]:
+        raise _fail(what, "bad_at_hash")
+    if now - claims["iat"] > ID_TOKEN_MAX_AGE + leeway:  # Authlib has no maximum age
         raise _fail(what, "too_old")
-    if "nbf" in claims:
-        if not _is_number(claims["nbf"]):
-            raise _fail(what, "bad_nbf")
-        if claims["nbf"] > now + leeway:
-            raise _fail(what, "not_yet_valid")
+    _check_acr(claims, min_acr, what)
+    _check_sub(claims, what)
 
-    # The nonce binds the token to this browser's transaction (code injection, RFC 9700 §4.5.3.2).
-    if "nonce" not in claims:
-        raise _fail(what, "missing_nonce")
-    if not isinstance(claims["nonce"], str) or not _same(claims["nonce"], nonce):
-        raise _fail(what, "bad_nonce")
 
+def _claim_reason(claims: dict[str, Any], exc: ClaimError) -> str:
+    """Our reason code for an Authlib/joserfc claim error (its message is never logged: it may quote a value)."""
+    claim = exc.claim.split(",")[0]  # joserfc names every missing essential claim, comma-separated
+    if isinstance(exc, MissingClaimError) and claim not in claims:
+        return f"missing_{claim}"
+    if claim in ("iat", "nbf") and _is_number(claims.get(claim)):  # a number refused: a time in the future
+        return "iat_in_future" if claim == "iat" else "not_yet_valid"
+    return f"bad_{claim}"
+
+
+def _check_acr(claims: dict[str, Any], min_acr: int, what: str) -> None:
     if "acr" not in claims:
         raise _fail(what, "missing_acr")
     level = ACR_LEVELS.get(claims["acr"]) if isinstance(claims["acr"], str) else None
@@ -196,16 +214,13 @@ def check_id_token(
     if level < min_acr:
         raise _fail(what, "insufficient_acr")
 
+
+def _check_sub(claims: dict[str, Any], what: str) -> None:
     sub = claims.get("sub")
     if sub is None or sub == "":
         raise _fail(what, "missing_sub")
     if not isinstance(sub, str) or len(sub) > 255:  # OIDC Core 2: at most 255 ASCII characters
         raise _fail(what, "bad_sub")
-
-    if "at_hash" in claims:
-        expected = at_hash(access_token, alg)
-        if not isinstance(claims["at_hash"], str) or not _same(claims["at_hash"], expected):
-            raise _fail(what, "bad_at_hash")
 
 
 def check_userinfo(

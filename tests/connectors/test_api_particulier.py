@@ -10,20 +10,16 @@ import pytest
 import requests
 import responses
 
+from app import outbound
 from app.connectors import api_particulier
-from app.connectors import http as outbound
 from app.model.rights import C2SStatus
-from tests.connectors import API_PARTICULIER_BASE, FakeClock, make_http
+from tests.connectors import API_PARTICULIER_BASE, make_http
 from tests.connectors import payloads as p
 
 URL = API_PARTICULIER_BASE + "/v3/dss/complementaire_sante_solidaire/france_connect"
 SIRET = "13002526500013"
 TOKEN = "fc-access-token-0123456789abcdef"
 
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
@@ -32,11 +28,6 @@ def http(clock):
     yield client
     client.close()
 
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def fetch(http, clock, token=TOKEN, recipient=SIRET):
@@ -59,17 +50,17 @@ def refused(http, clock, error):
         (p.C2S_NOT_BENEFICIARY, C2SStatus(False, None, None)),
     ],
 )
-def test_documented_payloads(http, clock, rsps, payload, expected):
-    rsps.get(URL, json=payload)
+def test_documented_payloads(http, clock, mocked_responses, payload, expected):
+    mocked_responses.get(URL, json=payload)
     status = fetch(http, clock)
     assert status == expected
     assert status.participation_reliable is False  # A.6 data-quality alert
 
 
-def test_the_request_carries_only_the_recipient_and_the_fc_token(http, clock, rsps):
-    rsps.get(URL, json=p.C2S_FREE)
+def test_the_request_carries_only_the_recipient_and_the_fc_token(http, clock, mocked_responses):
+    mocked_responses.get(URL, json=p.C2S_FREE)
     fetch(http, clock)
-    (call,) = rsps.calls
+    (call,) = mocked_responses.calls
     assert call.request.url == URL + "?recipient=" + SIRET
     assert call.request.headers["Authorization"] == "Bearer " + TOKEN
     assert call.request.headers["Accept"] == "application/json"
@@ -86,8 +77,8 @@ def test_the_request_carries_only_the_recipient_and_the_fc_token(http, clock, rs
          (True, False, dt.date(2024, 1, 31))),
     ],
 )
-def test_tolerated_variants(http, clock, rsps, data, expected):
-    rsps.get(URL, json={"data": data, "links": {}, "meta": {}, "extra": "ignored"})
+def test_tolerated_variants(http, clock, mocked_responses, data, expected):
+    mocked_responses.get(URL, json={"data": data, "links": {}, "meta": {}, "extra": "ignored"})
     status = fetch(http, clock)
     assert (status.is_beneficiary, status.with_participation, status.start_date) == expected
 
@@ -112,8 +103,8 @@ def test_tolerated_variants(http, clock, rsps, data, expected):
         [p.C2S_FREE],
     ],
 )
-def test_wrong_shapes_are_invalid_responses(http, clock, rsps, body):
-    rsps.get(URL, json=body)
+def test_wrong_shapes_are_invalid_responses(http, clock, mocked_responses, body):
+    mocked_responses.get(URL, json=body)
     error = refused(http, clock, api_particulier.ApiParticulierInvalidResponse)
     assert error.status_code == 200
 
@@ -129,8 +120,8 @@ def test_wrong_shapes_are_invalid_responses(http, clock, rsps, body):
         ("", "application/json"),
     ],
 )
-def test_non_json_bodies_are_invalid_responses(http, clock, rsps, body, content_type):
-    rsps.get(URL, body=body, content_type=content_type)
+def test_non_json_bodies_are_invalid_responses(http, clock, mocked_responses, body, content_type):
+    mocked_responses.get(URL, body=body, content_type=content_type)
     error = refused(http, clock, api_particulier.ApiParticulierInvalidResponse)
     assert error.__cause__ is None and error.__suppress_context__  # the decode error holds the body
 
@@ -160,11 +151,11 @@ A = api_particulier
         (204, "", A.ApiParticulierInvalidResponse, None, None),
     ],
 )
-def test_status_to_outcome(http, clock, rsps, status, body, error, code, kind):
+def test_status_to_outcome(http, clock, mocked_responses, status, body, error, code, kind):
     if isinstance(body, str):
-        rsps.get(URL, status=status, body=body, content_type="text/html")
+        mocked_responses.get(URL, status=status, body=body, content_type="text/html")
     else:
-        rsps.get(URL, status=status, json=body)
+        mocked_responses.get(URL, status=status, json=body)
     raised = refused(http, clock, error)
     assert type(raised) is error
     assert (raised.status_code, raised.error_code, raised.error_kind) == (status, code, kind)
@@ -185,26 +176,26 @@ def test_status_to_outcome(http, clock, rsps, status, body, error, code, kind):
         "not an object",
     ],
 )
-def test_malformed_error_envelopes_give_no_code(http, clock, rsps, body):
-    rsps.get(URL, status=401, json=body)
+def test_malformed_error_envelopes_give_no_code(http, clock, mocked_responses, body):
+    mocked_responses.get(URL, status=401, json=body)
     raised = refused(http, clock, A.ApiParticulierTokenRefused)
     assert (raised.error_code, raised.error_kind) == (None, None)
 
 
-def test_429_carries_retry_after_without_sleeping_and_blocks_the_next_call(http, clock, rsps):
-    rsps.get(URL, status=429, json=p.ERROR_429, headers={"Retry-After": "3600"})
+def test_429_carries_retry_after_without_sleeping_and_blocks_the_next_call(http, clock, mocked_responses):
+    mocked_responses.get(URL, status=429, json=p.ERROR_429, headers={"Retry-After": "3600"})
     raised = refused(http, clock, A.ApiParticulierRateLimited)
     assert raised.retry_after == 3600.0 and clock.sleeps == []
     raised = refused(http, clock, A.ApiParticulierRateLimited)
     assert raised.status_code is None and raised.retry_after == pytest.approx(3600.0)
-    assert len(rsps.calls) == 1
+    assert len(mocked_responses.calls) == 1
 
 
-def test_gateway_errors_are_retried_before_giving_up(http, clock, rsps):
-    rsps.get(URL, status=502, json=p.ERROR_502_CNAV)
-    rsps.get(URL, json=p.C2S_FREE)
+def test_gateway_errors_are_retried_before_giving_up(http, clock, mocked_responses):
+    mocked_responses.get(URL, status=502, json=p.ERROR_502_CNAV)
+    mocked_responses.get(URL, json=p.C2S_FREE)
     assert fetch(http, clock).is_beneficiary
-    assert len(rsps.calls) == 2
+    assert len(mocked_responses.calls) == 2
 
 
 @pytest.mark.parametrize(
@@ -218,18 +209,18 @@ def test_gateway_errors_are_retried_before_giving_up(http, clock, rsps):
          A.ApiParticulierInvalidResponse, "too_large"),
     ],
 )
-def test_transport_outcomes(http, clock, rsps, mock, error, reason):
-    rsps.get(URL, **mock)
+def test_transport_outcomes(http, clock, mocked_responses, mock, error, reason):
+    mocked_responses.get(URL, **mock)
     raised = refused(http, clock, error)
     assert str(raised) == reason and isinstance(raised.__cause__, outbound.OutboundError)
 
 
-def test_an_open_circuit_fails_fast(clock, rsps):
+def test_an_open_circuit_fails_fast(clock, mocked_responses):
     http = make_http(clock, breaker_threshold=1)
-    rsps.get(URL, status=500)
+    mocked_responses.get(URL, status=500)
     refused(http, clock, A.ApiParticulierUnavailable)
     assert str(refused(http, clock, A.ApiParticulierUnavailable)) == "circuit_open"
-    assert len(rsps.calls) == 1
+    assert len(mocked_responses.calls) == 1
     http.close()
 
 
@@ -240,11 +231,11 @@ def test_an_open_circuit_fails_fast(clock, rsps):
         (TOKEN, "1300252650001"), (TOKEN, 13002526500013), (TOKEN, SIRET + "\n"), (TOKEN, "130025265OOO13"),
     ],
 )
-def test_bad_inputs_never_reach_the_network(http, clock, rsps, token, recipient):
+def test_bad_inputs_never_reach_the_network(http, clock, mocked_responses, token, recipient):
     with pytest.raises(ValueError) as exc:
         fetch(http, clock, token=token, recipient=recipient)
     assert "abc" not in str(exc.value) and "Injected" not in str(exc.value)
-    assert len(rsps.calls) == 0
+    assert len(mocked_responses.calls) == 0
 
 
 def test_status_survives_the_session_and_hides_its_values():
@@ -256,11 +247,11 @@ def test_status_survives_the_session_and_hides_its_values():
     assert repr(status) == "C2SStatus(participation_reliable=False)"
 
 
-def test_logs_hold_no_token_nor_rights(http, clock, rsps, caplog):
+def test_logs_hold_no_token_nor_rights(http, clock, mocked_responses, caplog):
     caplog.set_level(logging.DEBUG)
-    rsps.get(URL, json=p.C2S_WITH_PARTICIPATION)
+    mocked_responses.get(URL, json=p.C2S_WITH_PARTICIPATION)
     status = fetch(http, clock)
-    rsps.replace(responses.GET, URL, status=404, json=p.ERROR_404_CNAV)
+    mocked_responses.replace(responses.GET, URL, status=404, json=p.ERROR_404_CNAV)
     with pytest.raises(A.ApiParticulierNotFound):
         fetch(http, clock)
     assert "path=/v3/dss/complementaire_sante_solidaire/france_connect status=200" in caplog.text

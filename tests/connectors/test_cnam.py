@@ -9,13 +9,12 @@ import logging
 
 import pytest
 import requests
-import responses
 
+from app import outbound
 from app.connectors import cnam
-from app.connectors import http as outbound
 from app.connectors.nir import InvalidNir
 from app.model import rights
-from tests.connectors import CNAM_BASE, FakeClock, make_http
+from tests.connectors import CNAM_BASE, make_http
 from tests.connectors import payloads as p
 
 TOKEN = "fc-access-token-0123456789abcdef"
@@ -49,10 +48,6 @@ MEDECIN = rights.MedecinTraitant(last_name="MARTIN", first_name="CLAIRE", numero
                                  start=dt.date(2019, 4, 1), end=dt.date(2030, 12, 31))
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
-
 
 @pytest.fixture
 def http(clock):
@@ -61,30 +56,25 @@ def http(clock):
     client.close()
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
 
 @pytest.fixture
 def deadline(clock):
     return outbound.Deadline.after(10, clock)
 
 
-def test_me(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/me", json=p.ME)
+def test_me(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/me", json=p.ME)
     assert cnam.fetch_me(http, **AUTH, deadline=deadline) == INSURED
-    headers = rsps.calls[0].request.headers
+    headers = mocked_responses.calls[0].request.headers
     assert headers["X-API-Key"] == API_KEY and headers["Authorization"] == "Bearer " + TOKEN
     assert "nir" not in headers  # only per-beneficiary calls carry it
-    assert rsps.calls[0].request.url == CNAM_BASE + "/me"
+    assert mocked_responses.calls[0].request.url == CNAM_BASE + "/me"
 
 
-def test_beneficiaires(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/me/beneficiaires", json=p.BENEFICIAIRES)
+def test_beneficiaires(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/me/beneficiaires", json=p.BENEFICIAIRES)
     assert cnam.fetch_beneficiaires(http, **AUTH, deadline=deadline) == (INSURED, CHILD)
-    assert "nir" not in rsps.calls[0].request.headers
+    assert "nir" not in mocked_responses.calls[0].request.headers
 
 
 @pytest.mark.parametrize(
@@ -96,42 +86,42 @@ def test_beneficiaires(http, deadline, rsps):
         (cnam.fetch_medecin_traitant, "/medecin-traitant", p.MEDECIN_TRAITANT, MEDECIN),
     ],
 )
-def test_per_beneficiary_calls(http, deadline, rsps, fetch, path, payload, expected):
-    rsps.get(CNAM_BASE + path, json=payload)
+def test_per_beneficiary_calls(http, deadline, mocked_responses, fetch, path, payload, expected):
+    mocked_responses.get(CNAM_BASE + path, json=payload)
     assert fetch(http, **AUTH, nir=p.NIR_CHILD, deadline=deadline) == expected
-    (call,) = rsps.calls
+    (call,) = mocked_responses.calls
     assert call.request.url == CNAM_BASE + path
     assert call.request.headers["nir"] == p.NIR_CHILD
     assert call.request.headers["X-API-Key"] == API_KEY and call.request.headers["Authorization"] == "Bearer " + TOKEN
 
 
 @pytest.mark.parametrize("nir", [p.NIR_CORSICA_2A, p.NIR_CORSICA_2B])
-def test_corsican_nirs_go_out(http, deadline, rsps, nir):
-    rsps.get(CNAM_BASE + "/contrats", json=[])
+def test_corsican_nirs_go_out(http, deadline, mocked_responses, nir):
+    mocked_responses.get(CNAM_BASE + "/contrats", json=[])
     assert cnam.fetch_contrats(http, **AUTH, nir=nir, deadline=deadline) == ()
-    assert rsps.calls[0].request.headers["nir"] == nir
+    assert mocked_responses.calls[0].request.headers["nir"] == nir
 
 
 @pytest.mark.parametrize("nir", [p.NIR_CHILD + "\r\nX-Injected: 1", p.NIR_CHILD[:-2] + "00", p.NIR_CHILD[:-1], ""])
-def test_a_malformed_nir_never_goes_out(http, deadline, rsps, nir):
+def test_a_malformed_nir_never_goes_out(http, deadline, mocked_responses, nir):
     with pytest.raises(InvalidNir):
         cnam.fetch_caisse(http, **AUTH, nir=nir, deadline=deadline)
-    assert len(rsps.calls) == 0
+    assert len(mocked_responses.calls) == 0
 
 
-def test_each_section_is_asked_about_one_nir(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/caisse", json=p.CAISSE)
-    rsps.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
-    rsps.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
+def test_each_section_is_asked_about_one_nir(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/caisse", json=p.CAISSE)
+    mocked_responses.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
+    mocked_responses.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
     ask = dict(AUTH, nir=p.NIR_INSURED, deadline=deadline)
     assert cnam.fetch_caisse(http, **ask) == CAISSE
     assert cnam.fetch_contrats(http, **ask) == (CONTRACT,)
     assert cnam.fetch_exonerations(http, **ask) == (EXONERATION,)
-    assert all(c.request.headers["nir"] == p.NIR_INSURED for c in rsps.calls)
+    assert all(c.request.headers["nir"] == p.NIR_INSURED for c in mocked_responses.calls)
 
 
-def test_an_empty_section_is_absent(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/medecin-traitant", body="", content_type="application/json")
+def test_an_empty_section_is_absent(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/medecin-traitant", body="", content_type="application/json")
     with pytest.raises(cnam.CnamNotFound):
         cnam.fetch_medecin_traitant(http, **AUTH, nir=p.NIR_INSURED, deadline=deadline)
 
@@ -145,17 +135,17 @@ def test_an_empty_section_is_absent(http, deadline, rsps):
         (201, cnam.CnamInvalidResponse),
     ],
 )
-def test_status_to_outcome(http, deadline, rsps, status, error):
+def test_status_to_outcome(http, deadline, mocked_responses, status, error):
     body = "" if status == 204 else "<html>Erreur FOURNIER</html>"
-    rsps.get(CNAM_BASE + "/me", status=status, body=body, content_type="text/html")
+    mocked_responses.get(CNAM_BASE + "/me", status=status, body=body, content_type="text/html")
     with pytest.raises(error) as exc:
         cnam.fetch_me(http, **AUTH, deadline=deadline)
     assert type(exc.value) is error and exc.value.status_code == status
     assert str(exc.value) == f"HTTP {status}"
 
 
-def test_429_carries_retry_after(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/me", status=429, headers={"Retry-After": "120"})
+def test_429_carries_retry_after(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/me", status=429, headers={"Retry-After": "120"})
     with pytest.raises(cnam.CnamRateLimited) as exc:
         cnam.fetch_me(http, **AUTH, deadline=deadline)
     assert exc.value.retry_after == 120.0
@@ -169,8 +159,8 @@ def test_429_carries_retry_after(http, deadline, rsps):
         ({"status": 301, "headers": {"Location": "https://evil.example/"}}, cnam.CnamInvalidResponse),
     ],
 )
-def test_transport_outcomes(http, deadline, rsps, mock, error):
-    rsps.get(CNAM_BASE + "/me", **mock)
+def test_transport_outcomes(http, deadline, mocked_responses, mock, error):
+    mocked_responses.get(CNAM_BASE + "/me", **mock)
     with pytest.raises(error):
         cnam.fetch_me(http, **AUTH, deadline=deadline)
 
@@ -191,8 +181,8 @@ def test_transport_outcomes(http, deadline, rsps, mock, error):
         ("{broken", "application/json", cnam.CnamInvalidResponse),
     ],
 )
-def test_bodies_and_content_types(http, deadline, rsps, body, content_type, error):
-    rsps.get(CNAM_BASE + "/me", body=body, content_type=content_type)
+def test_bodies_and_content_types(http, deadline, mocked_responses, body, content_type, error):
+    mocked_responses.get(CNAM_BASE + "/me", body=body, content_type=content_type)
     if error is None:
         assert cnam.fetch_me(http, **AUTH, deadline=deadline) == INSURED
     else:
@@ -200,8 +190,9 @@ def test_bodies_and_content_types(http, deadline, rsps, body, content_type, erro
             cnam.fetch_me(http, **AUTH, deadline=deadline)
 
 
-def test_unknown_fields_are_ignored_and_missing_or_empty_ones_are_none(http, deadline, rsps):
-    rsps.get(CNAM_BASE + "/me", json={"nir": p.NIR_INSURED, "nom_usage": "", "qualite": None, "nouveau": {"x": 1}})
+def test_unknown_fields_are_ignored_and_missing_or_empty_ones_are_none(http, deadline, mocked_responses):
+    mocked_responses.get(CNAM_BASE + "/me",
+                         json={"nir": p.NIR_INSURED, "nom_usage": "", "qualite": None, "nouveau": {"x": 1}})
     assert cnam.fetch_me(http, **AUTH, deadline=deadline) == rights.Beneficiary(nir=p.NIR_INSURED)
 
 
@@ -243,8 +234,9 @@ def _with(payload, path, value):
         ("/medecin-traitant", p.MEDECIN_TRAITANT, ("date_fin",), "2030-12-31T00:00:00Z"),
     ],
 )
-def test_wrong_types_and_unknown_enum_values_are_invalid(http, deadline, rsps, path, payload, field, value):
-    rsps.get(CNAM_BASE + path, json=_with(payload, field, value))
+def test_wrong_types_and_unknown_enum_values_are_invalid(http, deadline, mocked_responses, path, payload, field,
+                                                         value):
+    mocked_responses.get(CNAM_BASE + path, json=_with(payload, field, value))
     fetch = {
         "/me": cnam.fetch_me, "/me/beneficiaires": cnam.fetch_beneficiaires, "/contrats": cnam.fetch_contrats,
         "/caisse": cnam.fetch_caisse, "/exonerations": cnam.fetch_exonerations,
@@ -260,8 +252,8 @@ def test_wrong_types_and_unknown_enum_values_are_invalid(http, deadline, rsps, p
 
 @pytest.mark.parametrize(("path", "body"), [("/me/beneficiaires", p.ME), ("/contrats", {"contrats": []}),
                                             ("/me", []), ("/caisse", "01261")])
-def test_wrong_top_level_shapes_are_invalid(http, deadline, rsps, path, body):
-    rsps.get(CNAM_BASE + path, json=body)
+def test_wrong_top_level_shapes_are_invalid(http, deadline, mocked_responses, path, body):
+    mocked_responses.get(CNAM_BASE + path, json=body)
     fetch = {"/me/beneficiaires": cnam.fetch_beneficiaires, "/me": cnam.fetch_me}.get(path)
     with pytest.raises(cnam.CnamInvalidResponse):
         if fetch:
@@ -289,13 +281,13 @@ def test_a_stale_session_value_is_refused(stored):
         rights.CnamRights.from_dict(stored)
 
 
-def test_logs_hold_no_token_key_nir_name_or_rights(http, deadline, rsps, caplog):
+def test_logs_hold_no_token_key_nir_name_or_rights(http, deadline, mocked_responses, caplog):
     caplog.set_level(logging.DEBUG)
-    rsps.get(CNAM_BASE + "/me", json=p.ME)
-    rsps.get(CNAM_BASE + "/caisse", json=p.CAISSE)
-    rsps.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
-    rsps.get(CNAM_BASE + "/medecin-traitant", status=503, body="FOURNIER " + p.NIR_INSURED)
-    rsps.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
+    mocked_responses.get(CNAM_BASE + "/me", json=p.ME)
+    mocked_responses.get(CNAM_BASE + "/caisse", json=p.CAISSE)
+    mocked_responses.get(CNAM_BASE + "/contrats", json=p.CONTRATS)
+    mocked_responses.get(CNAM_BASE + "/medecin-traitant", status=503, body="FOURNIER " + p.NIR_INSURED)
+    mocked_responses.get(CNAM_BASE + "/exonerations", json=p.EXONERATIONS)
     me = cnam.fetch_me(http, **AUTH, deadline=deadline)
     ask = dict(AUTH, nir=me.nir, deadline=deadline)
     cnam.fetch_caisse(http, **ask), cnam.fetch_contrats(http, **ask), cnam.fetch_exonerations(http, **ask)

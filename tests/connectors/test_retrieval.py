@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import responses
 
 from app.connectors import api_particulier, cnam
 from app.connectors.retrieval import RightsRetriever
@@ -59,17 +58,12 @@ def make_retriever():
         retriever.close()
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
 
 def retrieve(retriever, sources=("c2s", "cnam"), token=TOKEN, **kwargs):
     return retriever.retrieve(access_token=token, sources=sources, userinfo=lambda: "identity", **kwargs)
 
 
-def stub_cnam(rsps, beneficiaires=FAMILY, failures=None):
+def stub_cnam(mocked_responses, beneficiaires=FAMILY, failures=None):
     """CNAM answering /me, /me/beneficiaires and every section of any NIR. `failures`: {(path, nir): answer}, with
     nir None for the two lists; an answer is a status, (status, content type, body), or an exception to raise."""
     failures = failures or {}
@@ -87,7 +81,7 @@ def stub_cnam(rsps, beneficiaires=FAMILY, failures=None):
         return callback
 
     for path, payload in {"/me": p.ME, "/me/beneficiaires": beneficiaires, **SECTIONS}.items():
-        rsps.add_callback("GET", CNAM_BASE + path, callback=route(path, payload))
+        mocked_responses.add_callback("GET", CNAM_BASE + path, callback=route(path, payload))
 
 
 def calls_to(rsps, path):
@@ -97,8 +91,8 @@ def calls_to(rsps, path):
                   key=str)
 
 
-def c2s_calls(rsps):
-    return [c for c in rsps.calls if c.request.url.startswith(C2S_URL)]
+def c2s_calls(mocked_responses):
+    return [c for c in mocked_responses.calls if c.request.url.startswith(C2S_URL)]
 
 
 def people(result):
@@ -129,11 +123,11 @@ def people(result):
         (requests.ReadTimeout(), None, "unavailable", "c2s_timeout"),
     ],
 )
-def test_c2s_outcomes(make_retriever, rsps, status, body, expected, reason):
+def test_c2s_outcomes(make_retriever, mocked_responses, status, body, expected, reason):
     if isinstance(status, Exception):
-        rsps.get(C2S_URL, body=status)
+        mocked_responses.get(C2S_URL, body=status)
     else:
-        rsps.get(C2S_URL, status=status, json=body)
+        mocked_responses.get(C2S_URL, status=status, json=body)
     retrieval = retrieve(make_retriever(), sources=("c2s",))
     assert list(retrieval.results) == ["c2s"]
     result = retrieval.results["c2s"]
@@ -162,20 +156,20 @@ def test_c2s_outcomes(make_retriever, rsps, status, body, expected, reason):
         (requests.ReadTimeout(), "unavailable", "cnam_timeout"),
     ],
 )
-def test_cnam_outcomes_of_me(make_retriever, rsps, answer, expected, reason):
-    stub_cnam(rsps, failures={("/me", None): answer})
+def test_cnam_outcomes_of_me(make_retriever, mocked_responses, answer, expected, reason):
+    stub_cnam(mocked_responses, failures={("/me", None): answer})
     retrieval = retrieve(make_retriever(), sources=("cnam",))
     assert list(retrieval.results) == ["cnam"]
     result = retrieval.results["cnam"]
     assert (result.source, result.status, result.reason, result.partial, result.data) == (
         "cnam", expected, reason, False, None)
-    assert calls_to(rsps, "/caisse") == calls_to(rsps, "/contrats") == []  # no NIR is asked about
+    assert calls_to(mocked_responses, "/caisse") == calls_to(mocked_responses, "/contrats") == []  # no NIR asked about
     assert result.retrieved_at
 
 
-def test_a_bug_becomes_internal_error_without_its_message(make_retriever, rsps, monkeypatch, caplog):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps)
+def test_a_bug_becomes_internal_error_without_its_message(make_retriever, mocked_responses, monkeypatch, caplog):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses)
 
     def broken(*args, nir, **kwargs):
         raise KeyError(nir)
@@ -190,47 +184,47 @@ def test_a_bug_becomes_internal_error_without_its_message(make_retriever, rsps, 
     assert not any(nir in caplog.text for nir in NIRS)
 
 
-def test_a_malformed_token_is_an_internal_error_of_each_source(make_retriever, rsps):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps)
+def test_a_malformed_token_is_an_internal_error_of_each_source(make_retriever, mocked_responses):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses)
     results = retrieve(make_retriever(), token="not a token\r\n").results
     assert {s: (r.status, r.reason) for s, r in results.items()} == {
         "c2s": ("unavailable", "c2s_internal_error"), "cnam": ("unavailable", "cnam_internal_error")}
-    assert len(rsps.calls) == 0  # the token never went out
+    assert len(mocked_responses.calls) == 0  # the token never went out
 
 
 # ---- which sources, which calls
 
 
 @pytest.mark.parametrize("sources", [("c2s",), ("cnam",), (), ("cnam", "c2s")])
-def test_only_requested_sources_are_called(make_retriever, rsps, sources):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps)
+def test_only_requested_sources_are_called(make_retriever, mocked_responses, sources):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses)
     retrieval = retrieve(make_retriever(), sources=sources)
     assert sorted(retrieval.results) == sorted(sources)
     assert all(r.status == "ok" for r in retrieval.results.values())
-    assert len(c2s_calls(rsps)) == ("c2s" in sources)
-    assert bool(calls_to(rsps, "/me")) == ("cnam" in sources)
+    assert len(c2s_calls(mocked_responses)) == ("c2s" in sources)
+    assert bool(calls_to(mocked_responses, "/me")) == ("cnam" in sources)
     assert retrieval.identity == "identity"
 
 
-def test_a_source_this_deployment_does_not_enable_is_not_called(make_retriever, rsps):
-    stub_cnam(rsps)
+def test_a_source_this_deployment_does_not_enable_is_not_called(make_retriever, mocked_responses):
+    stub_cnam(mocked_responses)
     results = retrieve(make_retriever(sources=("cnam",))).results
     assert (results["c2s"].status, results["c2s"].reason) == ("unavailable", "c2s_disabled")
     assert results["cnam"].status == "ok"
-    assert c2s_calls(rsps) == []
+    assert c2s_calls(mocked_responses) == []
 
 
-def test_an_unknown_source_is_a_bug_of_the_caller(make_retriever, rsps):
+def test_an_unknown_source_is_a_bug_of_the_caller(make_retriever, mocked_responses):
     asked = []
     with pytest.raises(ValueError, match="unknown source"):
         make_retriever().retrieve(access_token=TOKEN, sources=("c2s", "caf"), userinfo=lambda: asked.append(1))
-    assert asked == [] and len(rsps.calls) == 0
+    assert asked == [] and len(mocked_responses.calls) == 0
 
 
-def test_userinfo_runs_in_the_callers_thread_and_its_result_is_the_identity(make_retriever, rsps):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
+def test_userinfo_runs_in_the_callers_thread_and_its_result_is_the_identity(make_retriever, mocked_responses):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
     identity, threads = object(), []
 
     def userinfo():
@@ -243,8 +237,8 @@ def test_userinfo_runs_in_the_callers_thread_and_its_result_is_the_identity(make
     assert "identity" not in repr(retrieval)
 
 
-def test_a_parent_with_two_children_gets_three_beneficiaries_with_details(make_retriever, rsps):
-    stub_cnam(rsps)
+def test_a_parent_with_two_children_gets_three_beneficiaries_with_details(make_retriever, mocked_responses):
+    stub_cnam(mocked_responses)
     result = retrieve(make_retriever(), sources=("cnam",)).results["cnam"]
     assert (result.status, result.reason, result.partial) == ("ok", "cnam_ok", False)
     insured = result.data.insured
@@ -256,26 +250,27 @@ def test_a_parent_with_two_children_gets_three_beneficiaries_with_details(make_r
         assert [c.nature for c in person.contracts] == ["AMO"]
         assert person.medecin_traitant.numero_am == "491234567"
         assert person.exonerations is None  # not asked for
-    assert calls_to(rsps, "/caisse") == calls_to(rsps, "/contrats") == calls_to(rsps, "/medecin-traitant") == NIRS
-    assert calls_to(rsps, "/exonerations") == []
+    sent = mocked_responses
+    assert calls_to(sent, "/caisse") == calls_to(sent, "/contrats") == calls_to(sent, "/medecin-traitant") == NIRS
+    assert calls_to(mocked_responses, "/exonerations") == []
 
 
-def test_the_scope_of_each_call(make_retriever, rsps):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps, beneficiaires=FAMILY + [{"prenom": "SANS", "qualite": "autre"}])
+def test_the_scope_of_each_call(make_retriever, mocked_responses):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses, beneficiaires=FAMILY + [{"prenom": "SANS", "qualite": "autre"}])
     result = retrieve(make_retriever()).results["cnam"]
-    (c2s,) = c2s_calls(rsps)
+    (c2s,) = c2s_calls(mocked_responses)
     assert c2s.request.url == C2S_URL + "?recipient=" + SIRET
     assert c2s.request.headers["Authorization"] == "Bearer " + TOKEN
     assert "nir" not in c2s.request.headers and "X-API-Key" not in c2s.request.headers
-    for call in rsps.calls:
+    for call in mocked_responses.calls:
         if call.request.url.startswith(CNAM_BASE):
             assert call.request.headers["Authorization"] == "Bearer " + TOKEN
             assert call.request.headers["X-API-Key"] == API_KEY
             assert urlsplit(call.request.url).query == ""
-    assert calls_to(rsps, "/me") == calls_to(rsps, "/me/beneficiaires") == [None]
+    assert calls_to(mocked_responses, "/me") == calls_to(mocked_responses, "/me/beneficiaires") == [None]
     # The nir header carries only the NIRs /me and /me/beneficiaires returned, each once per section.
-    assert calls_to(rsps, "/caisse") == NIRS
+    assert calls_to(mocked_responses, "/caisse") == NIRS
     # A listed person without NIR is kept, without details: the result says it is partial.
     (nameless,) = [b for b in result.data.beneficiaries if b.nir is None]
     assert nameless.first_name == "SANS" and nameless.caisse is None
@@ -284,11 +279,11 @@ def test_the_scope_of_each_call(make_retriever, rsps):
 
 @pytest.mark.parametrize(("asked", "allowed", "called"), [(True, True, True), (True, False, False),
                                                           (False, True, False)])
-def test_exemptions_need_the_request_and_the_deployment(make_retriever, rsps, asked, allowed, called):
-    stub_cnam(rsps)
+def test_exemptions_need_the_request_and_the_deployment(make_retriever, mocked_responses, asked, allowed, called):
+    stub_cnam(mocked_responses)
     result = retrieve(make_retriever(cnam_exonerations=allowed), sources=("cnam",),
                       include_exonerations=asked).results["cnam"]
-    assert calls_to(rsps, "/exonerations") == (NIRS if called else [])
+    assert calls_to(mocked_responses, "/exonerations") == (NIRS if called else [])
     for person in people(result):
         assert person.exonerations == ((rights.Exoneration(
             start=dt.date(2024, 9, 1), end=dt.date(2025, 4, 30), motif_code="MAT", motif_label="Maternité",
@@ -296,10 +291,10 @@ def test_exemptions_need_the_request_and_the_deployment(make_retriever, rsps, as
             actual_delivery_date=dt.date(2025, 4, 2)),) if called else None)
 
 
-def test_the_medecin_traitant_can_be_left_out(make_retriever, rsps):
-    stub_cnam(rsps)
+def test_the_medecin_traitant_can_be_left_out(make_retriever, mocked_responses):
+    stub_cnam(mocked_responses)
     result = retrieve(make_retriever(), sources=("cnam",), include_medecin_traitant=False).results["cnam"]
-    assert calls_to(rsps, "/medecin-traitant") == []
+    assert calls_to(mocked_responses, "/medecin-traitant") == []
     assert all(person.medecin_traitant is None for person in people(result))
     assert (result.reason, result.partial) == ("cnam_ok", False)
 
@@ -307,8 +302,8 @@ def test_the_medecin_traitant_can_be_left_out(make_retriever, rsps):
 # ---- partial results
 
 
-def test_a_failing_section_leaves_it_empty_and_the_result_partial(make_retriever, rsps):
-    stub_cnam(rsps, failures={("/contrats", p.NIR_CHILD): 503, ("/exonerations", NIR_DAUGHTER): 401})
+def test_a_failing_section_leaves_it_empty_and_the_result_partial(make_retriever, mocked_responses):
+    stub_cnam(mocked_responses, failures={("/contrats", p.NIR_CHILD): 503, ("/exonerations", NIR_DAUGHTER): 401})
     result = retrieve(make_retriever(cnam_exonerations=True), sources=("cnam",),
                       include_exonerations=True).results["cnam"]
     assert (result.status, result.reason, result.partial) == ("ok", "cnam_partial_details", True)
@@ -318,8 +313,8 @@ def test_a_failing_section_leaves_it_empty_and_the_result_partial(make_retriever
     assert insured.contracts and insured.exonerations
 
 
-def test_an_absent_section_is_not_a_failure(make_retriever, rsps):
-    stub_cnam(rsps, failures={("/caisse", p.NIR_INSURED): 404, ("/medecin-traitant", p.NIR_CHILD): 404})
+def test_an_absent_section_is_not_a_failure(make_retriever, mocked_responses):
+    stub_cnam(mocked_responses, failures={("/caisse", p.NIR_INSURED): 404, ("/medecin-traitant", p.NIR_CHILD): 404})
     result = retrieve(make_retriever(), sources=("cnam",)).results["cnam"]
     assert (result.status, result.reason, result.partial) == ("ok", "cnam_ok", False)
     insured, child, _ = people(result)
@@ -327,26 +322,26 @@ def test_an_absent_section_is_not_a_failure(make_retriever, rsps):
 
 
 @pytest.mark.parametrize("failure", [503, 403, (200, "application/json", "{}"), requests.ConnectionError()])
-def test_when_the_list_of_beneficiaries_fails_the_insured_comes_alone(make_retriever, rsps, failure):
-    stub_cnam(rsps, failures={("/me/beneficiaires", None): failure})
+def test_when_the_list_of_beneficiaries_fails_the_insured_comes_alone(make_retriever, mocked_responses, failure):
+    stub_cnam(mocked_responses, failures={("/me/beneficiaires", None): failure})
     result = retrieve(make_retriever(), sources=("cnam",)).results["cnam"]
     assert (result.status, result.reason, result.partial) == ("ok", "cnam_partial_beneficiaires", True)
     assert result.data.beneficiaries == ()
     assert result.data.insured.nir == p.NIR_INSURED and result.data.insured.caisse.id == "01261"
-    assert calls_to(rsps, "/caisse") == [p.NIR_INSURED]
+    assert calls_to(mocked_responses, "/caisse") == [p.NIR_INSURED]
 
 
 # ---- many retrievals at once share one retriever
 
 
-def test_concurrent_retrievals_keep_their_own_results(make_retriever, rsps):
+def test_concurrent_retrievals_keep_their_own_results(make_retriever, mocked_responses):
     def c2s(request):
         if request.headers["Authorization"].endswith("found"):
             return 200, {"Content-Type": "application/json"}, json.dumps(p.C2S_WITH_PARTICIPATION)
         return 404, {"Content-Type": "application/json"}, json.dumps(p.ERROR_404_RNCPS)
 
-    rsps.add_callback("GET", C2S_URL, callback=c2s)
-    stub_cnam(rsps)
+    mocked_responses.add_callback("GET", C2S_URL, callback=c2s)
+    stub_cnam(mocked_responses)
     retriever = make_retriever()
     tokens = [f"token-{i}-{'found' if i % 2 else 'missing'}" for i in range(12)]
     with ThreadPoolExecutor(len(tokens)) as pool:
@@ -362,9 +357,9 @@ def test_concurrent_retrievals_keep_their_own_results(make_retriever, rsps):
 # ---- the session round trip, reprs and logs
 
 
-def test_results_survive_the_session_as_plain_values(make_retriever, rsps):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps, failures={("/caisse", p.NIR_CHILD): 503})
+def test_results_survive_the_session_as_plain_values(make_retriever, mocked_responses):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses, failures={("/caisse", p.NIR_CHILD): 503})
     results = list(retrieve(make_retriever(cnam_exonerations=True), include_exonerations=True).results.values())
     results.append(SourceResult("c2s", "unavailable", "c2s_deadline", retrieved_at="2026-05-01T10:00:00.000+00:00"))
     for result in results:
@@ -386,9 +381,9 @@ def test_a_stale_session_value_is_refused(change):
     assert p.NIR_INSURED not in str(exc.value)
 
 
-def test_logs_and_reprs_hold_no_token_nir_name_or_right(make_retriever, rsps, caplog):
-    rsps.get(C2S_URL, json=p.C2S_FREE)
-    stub_cnam(rsps, failures={("/caisse", p.NIR_CHILD): 503})
+def test_logs_and_reprs_hold_no_token_nir_name_or_right(make_retriever, mocked_responses, caplog):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    stub_cnam(mocked_responses, failures={("/caisse", p.NIR_CHILD): 503})
     with caplog.at_level(logging.DEBUG):
         retrieval = retrieve(make_retriever(cnam_exonerations=True), include_exonerations=True)
     summaries = [r.getMessage() for r in caplog.records if r.name == "app.connectors.retrieval"]

@@ -2,15 +2,16 @@
 
 import pytest
 
-from tests.franceconnect.fakefc import FakeClock, FakeFranceConnect
+from tests.clock import FakeClock
+from tests.franceconnect.fakefc import FakeFranceConnect
 
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(1_800_000_000.0)  # a wall clock: token times are compared with it
 
 
 @pytest.fixture
-def fc(clock):
-    with FakeFranceConnect(clock=clock) as fake:
+def fc(clock, mocked_responses):
+    with FakeFranceConnect(clock=clock, mock=mocked_responses) as fake:
         yield fake

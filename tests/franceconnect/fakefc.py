@@ -52,19 +52,6 @@ IDENTITY = {  # Angela Claire Louise DUBOIS, FC's first test identity (francecon
 DELETE = object()  # as an override value: remove the claim, header parameter or field
 
 
-class FakeClock:
-    """A settable clock to share between the client and the fake provider."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @functools.cache
 def _rsa_key(slot: int, kid: str) -> RSAKey:
     # RSA generation is slow (~0.1 s); keys are reused across tests by slot. EC keys are fresh per fake.

@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from app.franceconnect import transport
 from app.franceconnect.client import AuthTransaction, FranceConnectClient
 from app.franceconnect.errors import (
     FranceConnectConfigError,
@@ -366,18 +365,17 @@ def test_token_network_errors_are_unavailable_and_not_retried(fc, exception, rea
     assert exc.value.reason == reason and fc.hits["token"] == 1
 
 
-def test_a_slow_drip_response_hits_the_overall_deadline(fc, monkeypatch):
-    # requests' read timeout is per read; the transport also bounds the whole body read.
-    class SlowTime:
-        now = 0.0
+def test_a_slow_drip_response_hits_the_overall_deadline(fc):
+    # requests' read timeout is per read; the outbound layer also bounds the whole body read.
+    slow = {"on": False, "now": 0.0}
 
-        def monotonic(self) -> float:
-            self.now += 6.0  # reading the body appears to take 6 s; http_timeout is 5 s
-            return self.now
+    def monotonic() -> float:
+        slow["now"] += 6.0 if slow["on"] else 0.0  # once on, each read appears to take 6 s; http_timeout is 5 s
+        return slow["now"]
 
-    client = fc.client()
+    client = FranceConnectClient(fc.settings(), clock=fc.clock, monotonic=monotonic)
     client.metadata()
-    monkeypatch.setattr(transport, "time", SlowTime())
+    slow["on"] = True
     with pytest.raises(FranceConnectUnavailable, match="token_timeout"):
         fc.login(client)
 

@@ -1,12 +1,11 @@
-"""The circuit breaker of one data provider, shared by every call to it (shared/reference/security.md §5)."""
+"""The circuit breaker of one peer, shared by every call to it (shared/reference/security.md §5)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
-Clock = Callable[[], float]
+from app.outbound.deadline import Clock
 
 
 class CircuitBreaker:

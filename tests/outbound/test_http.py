@@ -1,4 +1,4 @@
-"""The shared outbound HTTP layer: deadline, retries, Retry-After, breaker, caps, redirects, cookies, logs."""
+"""The outbound HTTP layer: deadline, retries, Retry-After, breaker, caps, redirects, cookies, logs."""
 
 from __future__ import annotations
 
@@ -15,21 +15,12 @@ import pytest
 import requests
 import responses
 
-from app.connectors import http as outbound
-from tests.connectors import API_PARTICULIER_BASE, FakeClock, make_http
+from app import outbound
+from tests.outbound import API_PARTICULIER_BASE, make_http
 
 URL = API_PARTICULIER_BASE + "/x"
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -43,13 +34,13 @@ def get(api, clock, seconds=10.0, **kwargs):
     return api.get("/x", deadline=outbound.Deadline.after(seconds, clock), **kwargs)
 
 
-def test_returns_status_headers_and_body(client, clock, rsps):
-    rsps.get(URL, json={"ok": True}, headers={"X-Response-Cached": "false"})
+def test_returns_status_headers_and_body(client, clock, mocked_responses):
+    mocked_responses.get(URL, json={"ok": True}, headers={"X-Response-Cached": "false"})
     response = get(client, clock)
     assert (response.status, response.content_type) == (200, "application/json")
     assert json.loads(response.body) == {"ok": True}
     assert response.headers["X-Response-Cached"] == "false"
-    sent = rsps.calls[0].request
+    sent = mocked_responses.calls[0].request
     assert sent.headers["Accept"] == "application/json" and sent.headers["Accept-Encoding"] == "identity"
     assert sent.req_kwargs["verify"] is True and sent.req_kwargs["stream"] is True
 
@@ -61,61 +52,61 @@ def test_path_must_be_a_constant_template(client, clock, path):
 
 
 @pytest.mark.parametrize(("remaining", "expected"), [(10.0, (3.05, 5.0)), (2.0, (2.0, 2.0)), (4.0, (3.05, 4.0))])
-def test_timeouts_never_exceed_the_time_left(client, clock, rsps, remaining, expected):
-    rsps.get(URL, json={})
+def test_timeouts_never_exceed_the_time_left(client, clock, mocked_responses, remaining, expected):
+    mocked_responses.get(URL, json={})
     get(client, clock, remaining)
-    assert rsps.calls[0].request.req_kwargs["timeout"] == expected
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == expected
 
 
-def test_no_call_once_the_deadline_has_passed(client, clock, rsps):
-    rsps.get(URL, json={})
+def test_no_call_once_the_deadline_has_passed(client, clock, mocked_responses):
+    mocked_responses.get(URL, json={})
     deadline = outbound.Deadline.after(1.0, clock)
     clock.advance(1.0)
     with pytest.raises(outbound.OutboundUnavailable, match="deadline_passed"):
         client.get("/x", deadline=deadline)
-    assert len(rsps.calls) == 0
+    assert len(mocked_responses.calls) == 0
 
 
 # ---- retries
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
-def test_gateway_errors_are_retried_with_backoff(client, clock, rsps, status):
-    rsps.get(URL, status=status)
-    rsps.get(URL, json={"ok": True})
+def test_gateway_errors_are_retried_with_backoff(client, clock, mocked_responses, status):
+    mocked_responses.get(URL, status=status)
+    mocked_responses.get(URL, json={"ok": True})
     assert get(client, clock).status == 200
-    assert len(rsps.calls) == 2
+    assert len(mocked_responses.calls) == 2
     assert clock.sleeps == [0.2]  # full jitter drawn at its maximum: base * 2**0
 
 
-def test_at_most_two_retries_then_the_last_answer(client, clock, rsps):
-    rsps.get(URL, status=503)
+def test_at_most_two_retries_then_the_last_answer(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=503)
     assert get(client, clock).status == 503
-    assert len(rsps.calls) == 3
+    assert len(mocked_responses.calls) == 3
     assert clock.sleeps == [0.2, 0.4]
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500])
-def test_other_statuses_are_not_retried(client, clock, rsps, status):
+def test_other_statuses_are_not_retried(client, clock, mocked_responses, status):
     # 500 is the provider's internal error: a retry will not cure it (only 502/503/504 are transient).
-    rsps.get(URL, status=status)
+    mocked_responses.get(URL, status=status)
     assert get(client, clock).status == status
-    assert len(rsps.calls) == 1 and clock.sleeps == []
+    assert len(mocked_responses.calls) == 1 and clock.sleeps == []
 
 
-def test_connection_errors_are_retried(client, clock, rsps):
-    rsps.get(URL, body=requests.ConnectionError("refused"))
-    rsps.get(URL, body=requests.exceptions.ConnectTimeout("connect timeout"))
-    rsps.get(URL, json={})
+def test_connection_errors_are_retried(client, clock, mocked_responses):
+    mocked_responses.get(URL, body=requests.ConnectionError("refused"))
+    mocked_responses.get(URL, body=requests.exceptions.ConnectTimeout("connect timeout"))
+    mocked_responses.get(URL, json={})
     assert get(client, clock).status == 200
-    assert len(rsps.calls) == 3
+    assert len(mocked_responses.calls) == 3
 
 
-def test_connection_errors_exhaust_the_retries(client, clock, rsps):
-    rsps.get(URL, body=requests.ConnectionError("refused"))
+def test_connection_errors_exhaust_the_retries(client, clock, mocked_responses):
+    mocked_responses.get(URL, body=requests.ConnectionError("refused"))
     with pytest.raises(outbound.OutboundUnavailable, match="connection_error") as exc:
         get(client, clock)
-    assert len(rsps.calls) == 3
+    assert len(mocked_responses.calls) == 3
     assert isinstance(exc.value.__cause__, requests.ConnectionError)
 
 
@@ -123,68 +114,68 @@ def test_connection_errors_exhaust_the_retries(client, clock, rsps):
     ("error", "reason"),
     [(requests.ReadTimeout("slow"), "timeout"), (requests.exceptions.SSLError("bad certificate"), "tls_error")],
 )
-def test_read_timeouts_and_tls_errors_are_not_retried(client, clock, rsps, error, reason):
+def test_read_timeouts_and_tls_errors_are_not_retried(client, clock, mocked_responses, error, reason):
     # After a read timeout the provider may still be working: a duplicate gets API Particulier's 409.
-    rsps.get(URL, body=error)
+    mocked_responses.get(URL, body=error)
     with pytest.raises(outbound.OutboundUnavailable, match=reason):
         get(client, clock)
-    assert len(rsps.calls) == 1
+    assert len(mocked_responses.calls) == 1
 
 
-def test_backoff_never_sleeps_past_the_deadline(client, clock, rsps):
-    rsps.get(URL, status=502)
+def test_backoff_never_sleeps_past_the_deadline(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=502)
     deadline = outbound.Deadline.after(0.5, clock)
     assert client.get("/x", deadline=deadline).status == 502
     # 0.2 fits in 0.5; the next backoff (0.4) does not fit in the 0.3 left, so no sleep and no third call.
-    assert clock.sleeps == [0.2] and len(rsps.calls) == 2
+    assert clock.sleeps == [0.2] and len(mocked_responses.calls) == 2
     assert clock.now < deadline.expires_at
 
 
-def test_no_retry_when_even_the_first_backoff_does_not_fit(client, clock, rsps):
-    rsps.get(URL, status=504)
+def test_no_retry_when_even_the_first_backoff_does_not_fit(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=504)
     assert get(client, clock, 0.1).status == 504
-    assert clock.sleeps == [] and len(rsps.calls) == 1
+    assert clock.sleeps == [] and len(mocked_responses.calls) == 1
 
 
 # ---- 429 and Retry-After
 
 
-def test_429_with_a_long_retry_after_returns_at_once_and_blocks_later_calls(client, clock, rsps):
-    rsps.get(URL, status=429, headers={"Retry-After": "3600"})
+def test_429_with_a_long_retry_after_returns_at_once_and_blocks_later_calls(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=429, headers={"Retry-After": "3600"})
     response = get(client, clock)
     assert (response.status, response.retry_after) == (429, 3600.0)
-    assert clock.sleeps == [] and len(rsps.calls) == 1
+    assert clock.sleeps == [] and len(mocked_responses.calls) == 1
     # Ignoring a 429 gets the IP banned for 12 h: until the wait is over, nothing goes out.
     clock.advance(3599)
     with pytest.raises(outbound.OutboundRateLimited) as exc:
         get(client, clock)
     assert exc.value.retry_after == pytest.approx(1.0)
-    assert len(rsps.calls) == 1
+    assert len(mocked_responses.calls) == 1
     clock.advance(1)
     get(client, clock)
-    assert len(rsps.calls) == 2
+    assert len(mocked_responses.calls) == 2
 
 
-def test_429_without_retry_after_is_never_retried(client, clock, rsps):
-    rsps.get(URL, status=429)
+def test_429_without_retry_after_is_never_retried(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=429)
     assert get(client, clock).status == 429
-    assert clock.sleeps == [] and len(rsps.calls) == 1
+    assert clock.sleeps == [] and len(mocked_responses.calls) == 1
     with pytest.raises(outbound.OutboundRateLimited):  # a default 1 s pause
         get(client, clock)
 
 
-def test_429_retry_after_that_fits_is_honoured(client, clock, rsps):
-    rsps.get(URL, status=429, headers={"Retry-After": "1"})
-    rsps.get(URL, json={})
+def test_429_retry_after_that_fits_is_honoured(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=429, headers={"Retry-After": "1"})
+    mocked_responses.get(URL, json={})
     assert get(client, clock).status == 200
-    assert clock.sleeps == [1.0] and len(rsps.calls) == 2
+    assert clock.sleeps == [1.0] and len(mocked_responses.calls) == 2
 
 
-def test_503_retry_after_replaces_the_backoff_only_when_it_fits(client, clock, rsps):
-    rsps.get(URL, status=503, headers={"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"})
+def test_503_retry_after_replaces_the_backoff_only_when_it_fits(client, clock, mocked_responses):
+    mocked_responses.get(URL, status=503, headers={"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"})
     response = get(client, clock)
     assert response.status == 503 and response.retry_after > 10
-    assert clock.sleeps == [] and len(rsps.calls) == 1
+    assert clock.sleeps == [] and len(mocked_responses.calls) == 1
 
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -242,32 +233,32 @@ def test_breaker_lets_a_single_probe_through_under_concurrency(clock):
         assert sorted(pool.map(probe, range(16))) == [False] * 15 + [True]
 
 
-def test_server_errors_open_the_circuit_and_4xx_do_not(clock, rsps):
+def test_server_errors_open_the_circuit_and_4xx_do_not(clock, mocked_responses):
     api = make_http(clock, breaker_threshold=5, breaker_cooldown=30)
-    rsps.get(URL, status=404)
+    mocked_responses.get(URL, status=404)
     for _ in range(10):
         get(api, clock)
     assert api.breaker.state == "closed"
-    rsps.replace(responses.GET, URL, status=500)
+    mocked_responses.replace(responses.GET, URL, status=500)
     for _ in range(5):
         get(api, clock)
-    calls = len(rsps.calls)
+    calls = len(mocked_responses.calls)
     with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
         get(api, clock)
-    assert len(rsps.calls) == calls  # failed fast
+    assert len(mocked_responses.calls) == calls  # failed fast
     clock.advance(30)
-    rsps.replace(responses.GET, URL, json={})
+    mocked_responses.replace(responses.GET, URL, json={})
     assert get(api, clock).status == 200  # the half-open probe
     assert api.breaker.state == "closed"
     api.close()
 
 
-def test_retries_stop_when_the_circuit_opens(clock, rsps):
+def test_retries_stop_when_the_circuit_opens(clock, mocked_responses):
     api = make_http(clock, breaker_threshold=2)
-    rsps.get(URL, status=502)
+    mocked_responses.get(URL, status=502)
     with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
         get(api, clock)
-    assert len(rsps.calls) == 2
+    assert len(mocked_responses.calls) == 2
     api.close()
 
 
@@ -275,12 +266,12 @@ def test_retries_stop_when_the_circuit_opens(clock, rsps):
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_redirects_are_refused_and_never_followed(client, clock, rsps, status):
-    rsps.get(URL, status=status, headers={"Location": "https://evil.example/steal"})
-    elsewhere = rsps.get("https://evil.example/steal", json={})
+def test_redirects_are_refused_and_never_followed(client, clock, mocked_responses, status):
+    mocked_responses.get(URL, status=status, headers={"Location": "https://evil.example/steal"})
+    elsewhere = mocked_responses.get("https://evil.example/steal", json={})
     with pytest.raises(outbound.OutboundInvalidResponse, match="^redirect_refused$"):
         get(client, clock, headers={"Authorization": "Bearer secret-token"})
-    assert elsewhere.call_count == 0 and len(rsps.calls) == 1
+    assert elsewhere.call_count == 0 and len(mocked_responses.calls) == 1
     assert client.breaker.state == "closed"
 
 
@@ -300,64 +291,41 @@ class _EndlessBody(io.RawIOBase):
         return n
 
 
-def test_a_streamed_oversized_body_is_cut_off(client, clock, rsps):
+def test_a_streamed_oversized_body_is_cut_off(client, clock, mocked_responses):
     body = _EndlessBody(5 * 1024 * 1024)
-    rsps.get(URL, body=io.BufferedReader(body), content_type="application/json")
+    mocked_responses.get(URL, body=io.BufferedReader(body), content_type="application/json")
     with pytest.raises(outbound.OutboundInvalidResponse, match="too_large"):
         get(client, clock)
     assert body.served < 1024 * 1024 + 64 * 1024  # stopped just past the 1 MiB cap, not at 5 MiB
 
 
-def test_a_declared_oversized_body_is_not_read(clock, rsps):
+def test_a_declared_oversized_body_is_not_read(clock, mocked_responses):
     api = make_http(clock, max_bytes=1000)
     body = _EndlessBody(5000)
-    rsps.get(URL, body=io.BufferedReader(body), headers={"Content-Length": "5000"})
+    mocked_responses.get(URL, body=io.BufferedReader(body), headers={"Content-Length": "5000"})
     with pytest.raises(outbound.OutboundInvalidResponse, match="too_large"):
         get(api, clock)
     assert body.served == 0
     api.close()
 
 
-def test_cookies_are_never_kept_between_calls(client, clock, rsps):
-    rsps.get(URL, json={}, headers={"Set-Cookie": "session=user-a; Path=/"})
+def test_cookies_are_never_kept_between_calls(client, clock, mocked_responses):
+    mocked_responses.get(URL, json={}, headers={"Set-Cookie": "session=user-a; Path=/"})
     get(client, clock)
     get(client, clock)
-    assert "Cookie" not in rsps.calls[1].request.headers
+    assert "Cookie" not in mocked_responses.calls[1].request.headers
     assert len(client.session.cookies) == 0
 
 
-# ---- JSON, logs
+# ---- logs
 
 
-@pytest.mark.parametrize(
-    ("content_type", "lenient", "ok"),
-    [
-        ("application/json", False, True), ("application/json; charset=utf-8", False, True),
-        ("application/problem+json", False, True), ("", False, False), ("", True, True), ("*/*", True, True),
-        ("application/octet-stream", True, True), ("text/html", True, False), ("text/html", False, False),
-    ],
-)
-def test_decode_json_checks_the_content_type(content_type, lenient, ok):
-    response = outbound.HttpResponse(200, {"Content-Type": content_type} if content_type else {}, b'{"a": 1}')
-    if ok:
-        assert outbound.decode_json(response, lenient=lenient) == {"a": 1}
-    else:
-        with pytest.raises(ValueError):
-            outbound.decode_json(response, lenient=lenient)
-
-
-@pytest.mark.parametrize("body", [b"", b"<html></html>", b'{"a": NaN}', b"[" * 100_000, b"\xff\xfe\x00"])
-def test_decode_json_refuses_what_is_not_json(body):
-    with pytest.raises(ValueError):
-        outbound.decode_json(outbound.HttpResponse(200, {"Content-Type": "application/json"}, body))
-
-
-def test_one_log_line_per_attempt_without_query_or_headers(client, clock, rsps, caplog):
+def test_one_log_line_per_attempt_without_query_or_headers(client, clock, mocked_responses, caplog):
     caplog.set_level(logging.DEBUG)
-    rsps.get(URL, status=502)
-    rsps.get(URL, json={"secret": "body-value"})
+    mocked_responses.get(URL, status=502)
+    mocked_responses.get(URL, json={"secret": "body-value"})
     get(client, clock, params={"recipient": "13002526500013"}, headers={"Authorization": "Bearer secret-token"})
-    lines = [r.getMessage() for r in caplog.records if r.name == "app.connectors.http"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.outbound.http"]
     assert lines == [
         "outbound provider=test method=GET path=/x status=502 error=- duration_ms=0 attempt=1",
         "outbound provider=test method=GET path=/x status=200 error=- duration_ms=0 attempt=2",
@@ -414,7 +382,7 @@ def loopback(request):
     server.stopping = threading.Event()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    client = outbound.OutboundHttp(f"http://127.0.0.1:{server.server_address[1]}", provider="loopback")
+    client = outbound.provider_http(f"http://127.0.0.1:{server.server_address[1]}", provider="loopback")
     yield client
     client.close()
     server.stopping.set()
@@ -444,3 +412,87 @@ def test_concurrent_calls_share_one_client(loopback):
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: loopback.get("/ok", deadline=deadline).status, range(32)))
     assert statuses == [200] * 32
+
+
+# ---- one-shot calls (FranceConnect's use): absolute URLs, POST, credentials, media types
+
+
+@pytest.fixture
+def one_shot(clock):
+    api = outbound.OutboundHttp(provider="peer", connect_timeout=None, call_timeout=2.5, max_bytes=1000, clock=clock)
+    yield api
+    api.close()
+
+
+def test_one_timeout_for_connect_and_read_when_no_connect_timeout_is_set(one_shot, mocked_responses):
+    mocked_responses.get(URL, json={})
+    one_shot.call("GET", URL)
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 2.5
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirected_post_is_refused_and_never_followed(one_shot, mocked_responses, status):
+    mocked_responses.post(URL, status=status, headers={"Location": "https://evil.example/steal"})
+    elsewhere = mocked_responses.post("https://evil.example/steal", json={})
+    with pytest.raises(outbound.OutboundInvalidResponse, match="^redirect_refused$") as exc:
+        one_shot.call("POST", URL, data={"client_secret": "s3cret"})
+    assert exc.value.status == status and elsewhere.call_count == 0
+
+
+def test_a_post_is_never_retried(clock, mocked_responses):
+    api = make_http(clock)
+    mocked_responses.post(URL, status=503)
+    assert api.call("POST", URL, deadline=outbound.Deadline.after(10, clock), data={"a": "b"}).status == 503
+    mocked_responses.post(URL, body=requests.ConnectionError("refused"))
+    with pytest.raises(outbound.OutboundUnavailable, match="connection_error"):
+        api.call("POST", URL, deadline=outbound.Deadline.after(10, clock))
+    assert len(mocked_responses.calls) == 2 and clock.sleeps == []
+    api.close()
+
+
+def test_a_success_of_an_unaccepted_media_type_is_refused(one_shot, mocked_responses):
+    mocked_responses.get(URL, body='{"sub": "forged"}', content_type="application/json")
+    with pytest.raises(outbound.OutboundInvalidResponse, match="^unexpected_content_type$"):
+        one_shot.call("GET", URL, accept_types=("application/jwt",))
+
+
+def test_an_error_answer_is_returned_whatever_its_media_type(one_shot, mocked_responses):
+    mocked_responses.get(URL, status=401, body="<html>no</html>", content_type="text/html")
+    assert one_shot.call("GET", URL, accept_types=("application/jwt",)).status == 401
+
+
+def test_the_body_cap_applies_to_one_shot_calls(one_shot, mocked_responses):
+    mocked_responses.get(URL, body="x" * 1001, content_type="application/json")
+    with pytest.raises(outbound.OutboundInvalidResponse, match="too_large"):
+        one_shot.call("GET", URL)
+
+
+def test_credentials_are_never_replaced_by_netrc(clock, mocked_responses, tmp_path, monkeypatch):
+    # A session that reads the environment (trust_env) would add Basic credentials from ~/.netrc to a call without
+    # `auth`, replacing the Bearer.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine staging.particulier.api.gouv.fr login someone password leaked\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    api = outbound.OutboundHttp(provider="peer", session=requests.Session(), clock=clock)
+    mocked_responses.get(URL, json={})
+    api.call("GET", URL, credentials={"Authorization": "Bearer the-token"})
+    api.call("GET", URL)
+    assert mocked_responses.calls[0].request.headers["Authorization"] == "Bearer the-token"
+    assert "Authorization" not in mocked_responses.calls[1].request.headers
+    api.close()
+
+
+def test_a_session_without_tls_verification_is_refused():
+    session = requests.Session()
+    session.verify = False
+    with pytest.raises(ValueError):
+        outbound.OutboundHttp(provider="peer", session=session)
+
+
+def test_the_log_shows_the_url_path_never_its_query(one_shot, mocked_responses, caplog):
+    caplog.set_level(logging.INFO)
+    mocked_responses.get(URL, json={})
+    one_shot.call("GET", URL + "?code=secret-code")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "app.outbound.http"]
+    assert line == "outbound provider=peer method=GET path=/x status=200 error=- duration_ms=0 attempt=1"

@@ -1,0 +1,22 @@
+"""A point in time shared by every call of one piece of work (e.g. one rights retrieval)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+Clock = Callable[[], float]
+
+
+class Deadline:
+    """An absolute point on a monotonic clock, shared by every call of one retrieval."""
+
+    def __init__(self, expires_at: float, clock: Clock = time.monotonic) -> None:
+        self.expires_at, self._clock = expires_at, clock
+
+    @classmethod
+    def after(cls, seconds: float, clock: Clock = time.monotonic) -> Deadline:
+        return cls(clock() + seconds, clock)
+
+    def remaining(self) -> float:
+        return max(0.0, self.expires_at - self._clock())

@@ -1,0 +1,219 @@
+"""`OutboundHttp`: calls to one peer under the layer's rules, with the policies that peer needs.
+
+Every call: a connect timeout, a total time (the `requests` read timeout only bounds the gap between bytes) within
+an optional shared `Deadline`, a size cap, no redirects, credentials through `auth=`, and one log line per attempt.
+Policies, off unless given: retries of GETs on connection errors and 502/503/504 (`RetryPolicy`), a
+`CircuitBreaker`, and a `RateGate` that stops every call after a 429 until the asked wait is over.
+Thread-safe: one instance serves every request of the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from app.outbound.breaker import CircuitBreaker
+from app.outbound.deadline import Clock, Deadline
+from app.outbound.errors import OutboundError, OutboundRateLimited, OutboundUnavailable
+from app.outbound.headers import HeaderAuth
+from app.outbound.wire import Exchange, HttpResponse, new_session, send
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+RETRYABLE_REASONS = frozenset({"connection_error", "connect_timeout"})  # the request never reached the peer
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 2
+    backoff_base: float = 0.2  # full jitter: sleep uniform(0, min(cap, base * 2**(retry - 1)))
+    backoff_cap: float = 2.0
+
+
+NO_RETRY = RetryPolicy(max_retries=0)
+
+
+class RateGate:
+    """After a 429, refuse every call to this peer (all users alike) until the asked wait is over."""
+
+    def __init__(self, default_wait: float = 1.0, max_wait: float = 3600.0, clock: Clock = time.monotonic) -> None:
+        """`default_wait`: how long a 429 without Retry-After blocks calls; `max_wait`: the cap of any wait."""
+        self._default, self._max, self._clock = default_wait, max_wait, clock
+        self._lock = threading.Lock()
+        self._blocked_until = float("-inf")
+
+    def block(self, retry_after: float | None) -> None:
+        wait = min(self._default if retry_after is None else retry_after, self._max)
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + wait)
+
+    def blocked_for(self) -> float:
+        with self._lock:
+            return self._blocked_until - self._clock()
+
+
+class OutboundHttp:
+    """Calls to one peer (`provider` names it in logs). `connect_timeout=None`: one timeout for connect and read."""
+
+    def __init__(
+        self, base_url: str = "", *, provider: str, connect_timeout: float | None = 3.05, call_timeout: float = 5.0,
+        max_bytes: int = 1024 * 1024, retry: RetryPolicy = NO_RETRY, breaker: CircuitBreaker | None = None,
+        rate_gate: RateGate | None = None, session: requests.Session | None = None,
+        clock: Clock = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url, self.provider = base_url.rstrip("/"), provider
+        self._connect_timeout, self._call_timeout, self._max_bytes = connect_timeout, call_timeout, max_bytes
+        self._retry, self.breaker, self._gate = retry, breaker, rate_gate
+        self._clock, self._sleep, self._rng = clock, sleep, rng
+        self.session = session if session is not None else new_session()
+        if self.session.verify is False:
+            raise ValueError("TLS verification must stay on")
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, path: str, *, deadline: Deadline | None = None, headers: Mapping[str, str] | None = None,
+            credentials: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None) -> HttpResponse:
+        """GET `base_url + path`; the response whatever its status (3xx excepted), or an OutboundError.
+
+        `path` is a constant template (it is logged); anything variable goes in `params` or `headers`.
+        """
+        if not path.startswith("/") or any(c in path for c in "?#\r\n"):
+            raise ValueError("path must be a constant template; pass the query in params")
+        return self.call("GET", self.base_url + path, path=path, deadline=deadline, headers=headers,
+                         credentials=credentials, params=params)
+
+    def call(self, method: str, url: str, *, path: str | None = None, deadline: Deadline | None = None,
+             headers: Mapping[str, str] | None = None, credentials: Mapping[str, str] | None = None,
+             auth: AuthBase | None = None, accept_types: Collection[str] | None = None, **kwargs: Any) -> HttpResponse:
+        """One call to an absolute URL; only GETs are retried. `path` is what the log shows (default: the URL path).
+
+        `credentials` are headers set through `auth=` (or pass `auth` itself); `accept_types` are the media types a
+        2xx answer may have; `kwargs` go to requests (params, data).
+        """
+        if credentials is not None and auth is not None:
+            raise ValueError("pass credentials or auth, not both")
+        request = _Request(method.upper(), url, path or urlsplit(url).path or "/", deadline,
+                           auth or HeaderAuth(credentials),
+                           None if accept_types is None else tuple(accept_types),
+                           {"headers": headers, **kwargs})
+        attempt = 0
+        while True:
+            attempt += 1
+            self._check_can_call(request, attempt)
+            outcome, wait = self._try(request, attempt)
+            if wait is None or not self._retry_fits(request, attempt, wait):
+                if isinstance(outcome, OutboundError):
+                    raise outcome
+                return outcome
+            self._sleep(wait)
+
+    def _try(self, request: _Request, attempt: int) -> tuple[HttpResponse | OutboundUnavailable, float | None]:
+        """One attempt, and the wait before a retry would be worth it (None: the outcome is final)."""
+        try:
+            response = self._attempt(request, attempt)
+        except OutboundUnavailable as exc:
+            if exc.reason not in RETRYABLE_REASONS:
+                raise
+            return exc, self._backoff(attempt)
+        if response.status == 429 and self._gate is not None:
+            self._gate.block(response.retry_after)
+        if not self._is_retryable(response):
+            return response, None
+        return response, response.retry_after if response.retry_after is not None else self._backoff(attempt)
+
+    def _retry_fits(self, request: _Request, attempt: int, wait: float) -> bool:
+        # Never sleep past the deadline: when the wait does not fit, the caller gets the outcome now.
+        if request.method != "GET" or attempt > self._retry.max_retries:
+            return False
+        return request.deadline is None or wait < request.deadline.remaining()
+
+    def _is_retryable(self, response: HttpResponse) -> bool:
+        # 429 only with a Retry-After (a blind retry risks the 12 h ban); 500 never: an internal error of the
+        # provider that a retry will not cure (API Particulier lists it apart from 502/503/504).
+        if response.status == 429:
+            return response.retry_after is not None
+        return response.status in RETRYABLE_STATUSES
+
+    def _backoff(self, attempt: int) -> float:
+        return self._rng() * min(self._retry.backoff_cap, self._retry.backoff_base * 2 ** (attempt - 1))
+
+    def _check_can_call(self, request: _Request, attempt: int) -> None:
+        blocked_for = self._gate.blocked_for() if self._gate is not None else 0.0
+        if request.deadline is not None and request.deadline.remaining() <= 0:
+            refusal: OutboundError = OutboundUnavailable("deadline_passed")
+        elif blocked_for > 0:
+            refusal = OutboundRateLimited("rate_limited_locally", retry_after=blocked_for)
+        elif self.breaker is not None and not self.breaker.allow():  # last: half-open allow() takes the probe slot
+            refusal = OutboundUnavailable("circuit_open")
+        else:
+            return
+        self._log(request, None, refusal.reason, 0.0, attempt)
+        raise refusal
+
+    def _attempt(self, request: _Request, attempt: int) -> HttpResponse:
+        started = self._clock()
+        budget = self._call_timeout
+        if request.deadline is not None:
+            budget = min(budget, request.deadline.remaining())
+        timeout = budget if self._connect_timeout is None else (min(self._connect_timeout, budget), budget)
+        exchange = Exchange(request.method, request.url, timeout, started + budget, self._max_bytes, request.auth,
+                            request.accept_types, request.kwargs)
+        status: int | None = None
+        error: str | None = "unexpected"
+        down = True  # 5xx, timeouts, connection errors; any other answer (4xx included) says the peer is up
+        try:
+            response = send(self.session, exchange, self._clock)
+            status, error, down = response.status, None, response.status >= 500
+            return response
+        except OutboundError as exc:
+            status, error = exc.status, exc.reason
+            down = isinstance(exc, OutboundUnavailable) or (status or 0) >= 500
+            raise
+        finally:
+            if self.breaker is not None:
+                self.breaker.record(success=not down)
+            self._log(request, status, error, self._clock() - started, attempt)
+
+    def _log(self, request: _Request, status: int | None, error: str | None, seconds: float, attempt: int) -> None:
+        level = logging.INFO if error is None and status is not None and status < 500 else logging.WARNING
+        logger.log(level, "outbound provider=%s method=%s path=%s status=%s error=%s duration_ms=%d attempt=%d",
+                   self.provider, request.method, request.path, status or "-", error or "-",
+                   round(seconds * 1000), attempt)
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: str
+    path: str  # what the log shows: a constant template, never a query
+    deadline: Deadline | None
+    auth: AuthBase
+    accept_types: tuple[str, ...] | None
+    kwargs: dict[str, Any]
+
+
+def provider_http(
+    base_url: str, *, provider: str, retry: RetryPolicy = RetryPolicy(), breaker_threshold: int = 5,
+    breaker_cooldown: float = 30.0, default_rate_limit_wait: float = 1.0, max_rate_limit_wait: float = 3600.0,
+    pool_size: int = 10, clock: Clock = time.monotonic, **kwargs: Any,
+) -> OutboundHttp:
+    """An OutboundHttp for a data provider: retries, circuit breaker and 429 gate on, JSON asked for.
+    `pool_size`: connections kept open for reuse, at least the number of threads calling at once."""
+    return OutboundHttp(
+        base_url, provider=provider, retry=retry, clock=clock,
+        breaker=CircuitBreaker(breaker_threshold, breaker_cooldown, clock),
+        rate_gate=RateGate(default_rate_limit_wait, max_rate_limit_wait, clock),
+        session=new_session(pool_size, {"Accept": "application/json"}), **kwargs,
+    )
