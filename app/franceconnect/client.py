@@ -36,7 +36,12 @@ SUPPORTED_ALGS = ("ES256", "RS256")
 TRANSACTION_TTL = 600
 MIN_NONCE_CHARS = 22  # FC v2 refuses shorter nonces (and asks the same of state); Authlib generates 20
 MAX_BODY_BYTES = 256 * 1024
-_CODE = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII; FC codes are 43-char base64url
+# FranceConnect's codes are 43 characters of base64url; this leaves room for change, and none for an injection.
+AUTHORIZATION_CODE = re.compile(r"[A-Za-z0-9_.~-]{10,256}")
+
+
+def is_authorization_code(code: object) -> bool:
+    return isinstance(code, str) and AUTHORIZATION_CODE.fullmatch(code) is not None
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class FranceConnectClient:
         """
         if tx.expired(self._clock()):
             raise FranceConnectProtocolError("transaction_expired")
-        if not isinstance(code, str) or not _CODE.fullmatch(code):
+        if not is_authorization_code(code):
             raise FranceConnectProtocolError("callback_bad_code")
         metadata = self.metadata()
         client = self._oauth_client("token", accept_types=("application/json",))

@@ -20,7 +20,7 @@ from flask import session as flask_session
 
 from app import sessions
 from app.correlation import is_correlation_id
-from app.franceconnect.client import TRANSACTION_TTL, FranceConnectClient, TokenResult
+from app.franceconnect.client import TRANSACTION_TTL, FranceConnectClient, TokenResult, is_authorization_code
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
@@ -38,7 +38,6 @@ _STATE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 # parameter cannot become an open redirect.
 _NEXT = re.compile(r"^/(?!/)[A-Za-z0-9/_-]{0,200}$")
 DEFAULT_NEXT = "/mon-espace"
-_CODE = re.compile(r"^[A-Za-z0-9_.~-]{10,256}$")
 
 # What a sign-in is for: given a checked `next` path and the sources the person chose (None when the page
 # offered no choice), the caller's planner returns the request, with the scopes to ask for. This room
@@ -171,7 +170,7 @@ def callback():
     if pending.transaction.expired(time.time(), TRANSACTION_TTL):
         return _fail("expire", "state_expired", sign_in=sign_in)
     code = _single("code")
-    if not code or not _CODE.match(code):
+    if not is_authorization_code(code):
         return _fail("echec", "code_missing_or_malformed", sign_in=sign_in)
     return _complete(code, pending.transaction, sign_in)
 

@@ -14,22 +14,10 @@ from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.store import DossierStore
+from tests.clock import FakeClock
 
 PSEUDONYM_KEY = "test-pseudonym-key-" + "p" * 32
 T0 = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
-
-
-class Clock:
-    """A settable clock: tests move time instead of sleeping."""
-
-    def __init__(self, now: dt.datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 @pytest.fixture
@@ -46,8 +34,8 @@ def keys() -> list[str]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -3,20 +3,8 @@ from __future__ import annotations
 import pytest
 
 from app.sandbox import create_sandbox_app
+from tests.clock import FakeClock
 from tests.sandbox.flow import make_config
-
-
-class FakeClock:
-    """Replaces the sandbox clock: tests move time forward instead of sleeping."""
-
-    def __init__(self, now: float = 1_760_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -31,7 +19,7 @@ def fc(app):
 
 @pytest.fixture
 def clock(fc):
-    fake = FakeClock()
+    fake = FakeClock(1_760_000_000.0)
     fc.clock = fake
     return fake
 
