@@ -30,7 +30,8 @@ CONTRACTS = {
     "organisations never import connectors or views": (
         "app/organisations/settings.py", "import app.connectors.retrieval"),
     "the outbound HTTP layer knows no room and no Flask": ("app/outbound/__init__.py", "import flask"),
-    "delivery never imports connectors, journeys or the sandbox": ("app/delivery/fhir.py", "import app.journeys.steps"),
+    "delivery never imports connectors, journeys or the sandbox": (
+        "app/delivery/fhir.py", "import app.journeys.steps"),
 }
 
 
