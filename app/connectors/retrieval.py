@@ -90,13 +90,15 @@ class RightsRetriever:
             http.close()
 
     def retrieve(self, *, access_token: str, sources: Collection[str], userinfo: Callable[[], T],
-                 include_medecin_traitant: bool = True, include_exonerations: bool = False) -> Retrieval[T]:
+                 include_medecin_traitant: bool = True, include_exonerations: bool = False,
+                 recipient: str | None = None) -> Retrieval[T]:
         """The identity from `userinfo()` and one `SourceResult` per requested source, by the deadline.
 
         `userinfo` runs in the caller's thread (so a Flask context stays usable) while the providers are called;
         whatever it raises is re-raised at once. A requested source this deployment does not enable is not called
         and gets `unavailable` / `<source>_disabled`. Exemptions are fetched only when asked for here *and* allowed
-        by `settings.cnam_exonerations` (healthcare establishments only, B.1).
+        by `settings.cnam_exonerations` (healthcare establishments only, B.1). `recipient` is the SIRET of the
+        organisation that receives the data (API Particulier's `recipient`), else the deployment's.
         """
         if unknown := set(sources) - set(SOURCES):
             raise ValueError(f"unknown source(s): {', '.join(sorted(unknown))}")
@@ -108,7 +110,7 @@ class RightsRetriever:
             if "c2s" in sources and "c2s" in self._http:
                 self._submit(run, "c2s", ("c2s",), functools.partial(
                     api_particulier.fetch_c2s_status, self._http["c2s"], access_token=access_token,
-                    recipient=self._settings.recipient, deadline=run.deadline))
+                    recipient=recipient or self._settings.recipient, deadline=run.deadline))
             if "cnam" in sources and "cnam" in self._http:
                 ask = dict(access_token=access_token, api_key=self._settings.cnam_api_key, deadline=run.deadline)
                 self._submit(run, "cnam", ("me",), functools.partial(cnam.fetch_me, self._http["cnam"], **ask))

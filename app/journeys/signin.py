@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from app import sessions
 from app.connectors.retrieval import RightsRetriever
 from app.connectors.settings import ProviderSettings
 from app.franceconnect.client import FranceConnectClient, TokenResult
 from app.model.dossier import JOURNEYS
+from app.model.organisation import Organisation
 from app.model.signin import SignInRequest, SignInResult
 
 log = logging.getLogger(__name__)
@@ -37,14 +38,18 @@ def journey_of(next_path: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def make_planner(providers: ProviderSettings, franceconnect_scopes: tuple[str, ...]):
+def make_planner(providers: ProviderSettings, franceconnect_scopes: tuple[str, ...],
+                 organisations: Mapping[str, Organisation]):
     def plan(next_path: str, chosen: list[str] | None) -> SignInRequest:
-        # Without a choice on the page, all the sources the deployment uses.
-        sources = providers.sources if chosen is None else tuple(s for s in providers.sources if s in chosen)
-        journey, organisation = journey_of(next_path)
-        return SignInRequest(next_path=next_path, sources=sources, journey=journey, organisation=organisation,
+        journey, org_id = journey_of(next_path)
+        organisation = organisations.get(org_id) if org_id else None
+        # What both the deployment and the organisation allow; without a choice on the page, all of it.
+        allowed = tuple(s for s in providers.sources if organisation is None or s in organisation.sources)
+        sources = allowed if chosen is None else tuple(s for s in allowed if s in chosen)
+        return SignInRequest(next_path=next_path, sources=sources, journey=journey, organisation=org_id,
                              # Only the scopes whose data will be used: the identity, plus one per chosen source.
-                             scopes=providers.sign_in_scopes(franceconnect_scopes, sources))
+                             scopes=providers.sign_in_scopes(franceconnect_scopes, sources),
+                             recipient=organisation.siret if organisation and organisation.siret else None)
 
     return plan
 
@@ -58,6 +63,7 @@ def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool)
             userinfo=lambda: client.fetch_userinfo(token),
             include_medecin_traitant=for_healthcare,
             include_exonerations=include_exonerations and for_healthcare,
+            recipient=request.recipient,
         )
         return SignInResult(identity=retrieval.identity, rights=retrieval.results)
 

@@ -24,22 +24,23 @@ class SignInRequest:
     scopes: tuple[str, ...] = ()  # what FranceConnect is asked for: the identity plus one scope per source
     journey: str | None = None  # "preadmission" | "adhesion" when a journey started the sign-in
     organisation: str | None = None
+    recipient: str | None = None  # the SIRET of the organisation receiving the data (API Particulier's recipient)
 
     def to_dict(self) -> dict[str, Any]:
         return {"next_path": self.next_path, "sources": list(self.sources), "scopes": list(self.scopes),
-                "journey": self.journey, "organisation": self.organisation}
+                "journey": self.journey, "organisation": self.organisation, "recipient": self.recipient}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SignInRequest:
         try:
             next_path = data["next_path"]
             sources, scopes = tuple(data.get("sources") or ()), tuple(data.get("scopes") or ())
-            journey, organisation = data.get("journey"), data.get("organisation")
+            journey, organisation, recipient = data.get("journey"), data.get("organisation"), data.get("recipient")
             texts = (next_path, *sources, *scopes)
             if not all(isinstance(text, str) for text in texts) or not all(
-                    value is None or isinstance(value, str) for value in (journey, organisation)):
+                    value is None or isinstance(value, str) for value in (journey, organisation, recipient)):
                 raise TypeError("a sign-in request holds strings only")
-            return cls(next_path, sources, scopes, journey, organisation)
+            return cls(next_path, sources, scopes, journey, organisation, recipient)
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidSessionValue(f"cannot rebuild SignInRequest: {type(exc).__name__}") from None
 

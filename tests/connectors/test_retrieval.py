@@ -526,3 +526,10 @@ def test_calls_run_concurrently(make_retriever, loopback):
     assert 0.4 <= elapsed < 0.6 * sequential
     assert retrieval.elapsed == pytest.approx(elapsed, abs=0.05)
     assert loopback.peak >= 4
+
+
+def test_the_recipient_is_the_organisation_receiving_the_data(make_retriever, mocked_responses):
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    retrieve(make_retriever(), sources=("c2s",), recipient="12345678200010")
+    (c2s,) = c2s_calls(mocked_responses)
+    assert c2s.request.url == C2S_URL + "?recipient=12345678200010"

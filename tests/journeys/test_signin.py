@@ -26,7 +26,7 @@ def test_the_sign_in_carries_only_the_context_its_next_path_names(app):
         return SignInResult(identity=identity)
 
     carried = signin.carrying_journey(hook)
-    plan = signin.make_planner(services(app).settings.providers, ())
+    plan = signin.make_planner(services(app).settings.providers, (), {})
     with app.test_request_context():
         for org in ("chu-a", "chu-b"):
             sessions.current().open_journey(JourneyContext("preadmission", org, "2026-11-22T13:00:00+00:00"))
@@ -45,3 +45,20 @@ def test_opened_contexts_are_bounded(app):
         opened = state.opened_journey_keys()
         assert len(opened) == sessions.MAX_OPENED_JOURNEYS
         assert f"adhesion/m-{sessions.MAX_OPENED_JOURNEYS + 2}" in opened and "adhesion/m-0" not in opened
+
+
+def test_the_plan_asks_only_what_the_organisation_may_receive_and_names_it_as_recipient(make_app):
+    from app.model.organisation import Organisation
+
+    app = make_app(RIGHTS_SOURCES="c2s cnam", API_PARTICULIER_URL="https://particulier.test",
+                   API_PARTICULIER_RECIPIENT="13002526500013", CNAM_API_URL="https://cnam.test", CNAM_API_KEY="k")
+    settings = services(app).settings
+    cnam_only = Organisation(id="chu-x", name="CHU X", kind="hopital", contact="a@b.example", siret="12345678200010",
+                             sources=("cnam",))
+    plan = signin.make_planner(settings.providers, settings.franceconnect.scopes, {"chu-x": cnam_only})
+    request = plan("/preadmission/chu-x/personnes", ["c2s", "cnam"])
+    assert request.sources == ("cnam",) and request.recipient == "12345678200010"
+    assert "complementaire_sante_solidaire" not in request.scopes and "droits_assurance_maladie" in request.scopes
+    assert plan("/preadmission/chu-x/personnes", None).sources == ("cnam",)  # no choice on the page
+    elsewhere = plan("/mon-espace", None)
+    assert elsewhere.sources == ("c2s", "cnam") and elsewhere.recipient is None
