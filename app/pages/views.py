@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_file, url_for
 
 from app import extensions, sessions
+from app.organisations.settings import LOGOS_DIR
 
 bp = Blueprint("pages", __name__)
 
@@ -40,3 +43,31 @@ def privacy():
     return render_template("pages/privacy.html", preadmission_days=retention.retention_for("preadmission"),
                            adhesion_days=retention.retention_for("adhesion"), own_retention=own_retention,
                            audit_days=retention.audit_retention_days)
+
+
+def _organisation(org_id: str):
+    organisation = extensions.services().settings.organisations.get(org_id)
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+@bp.get("/organisations/<org_id>/logo")
+def logo(org_id: str):
+    """The organisation's logo, from the instance folder's logos/ (the registry checked its name at start-up)."""
+    name = _organisation(org_id).branding.logo
+    path = Path(current_app.instance_path) / LOGOS_DIR / name if name else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, max_age=3600)
+
+
+@bp.get("/organisations/<org_id>/theme.css")
+def theme(org_id: str):
+    """The organisation's accent colour as a stylesheet: the CSP allows no inline style. The registry refused any
+    colour without a 4.5:1 contrast on white, so text in that colour stays readable."""
+    colour = _organisation(org_id).branding.accent_colour or "#000091"
+    css = (f":root {{ --organisation-accent: {colour}; }}\n"
+           ".organisation-banner { border-bottom: 4px solid var(--organisation-accent); }\n"
+           ".organisation-banner__name { color: var(--organisation-accent); }\n")
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})

@@ -144,3 +144,10 @@ def test_the_content_security_policy_lets_forms_end_on_registered_portals_only(c
     form_action = next(part for part in policy.split("; ") if part.startswith("form-action"))
     assert form_action.split() == ["form-action", "'self'", "https://fc.test", "http://127.0.0.1:5001",
                                    "http://127.0.0.1:8765"]
+
+
+def test_the_sepa_mandate_names_the_mutuelle_as_creditor_with_its_ics(client):
+    sign_in(client, "adhesion", "mutuelle-demo")
+    post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
+    form = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
+    assert "identifiant créancier SEPA (ICS) FR03ZZZDEMO01" in form
