@@ -10,7 +10,7 @@ import pytest
 
 from app.organisations.settings import DEMO_FILE
 from tests.journeys.support import csrf_token
-from tests.journeys.test_views import CHU, MUTUELLE, session_of, sign_in, to_review
+from tests.journeys.test_views import CHU, MUTUELLE, post, session_of, sign_in, to_review
 from tests.portal import DEMO_RETURN_URL, demo_registry, launch_path, launch_token, read_result
 
 AUDIENCE = "http://localhost"
