@@ -22,6 +22,7 @@ from tests.browser_e2e.test_journeys import (
     stored,
     submit_form,
 )
+from tests.portal import demo_registry
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +84,11 @@ def test_refused_and_closing_pages(page, stack):
         page.get_by_role("button", name="Abandonner", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Votre démarche est arrêtée"
     audit(page, "demarche-arretee")
+
+
+def test_an_organisation_that_requires_its_portal_says_where_to_start(page, make_stack, tmp_path):
+    stack = make_stack(**demo_registry(tmp_path / "closed", allow_unsigned=False))
+    response = page.goto(stack.service_url + CHU)
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Commencez votre démarche depuis le site de")
+    audit(page, "lien-necessaire")
