@@ -18,6 +18,7 @@ from app import extensions, sessions
 from app.journeys import steps
 from app.model.journey import JourneyContext
 from app.model.organisation import Organisation
+from app.model.webhook import WebhookEvent
 from app.organisations.launch import LaunchRefused, verify_launch
 from app.organisations.result import return_location, sign_result
 
@@ -106,6 +107,9 @@ def give_back(org_id: str):
         reference, dossier = (context.ref, None) if context and context.signed else (None, None)
         return_url = context.return_url if context and context.signed else None
         state.abandon_journey(journey, org_id)
+        if status == "cancelled" and reference is not None and organisation.webhook:
+            extensions.services().dossiers.outbox.record(
+                WebhookEvent("journey.cancelled", organisation.id, portal_reference=reference))
     token = sign_result(organisation, status=status, reference=reference, dossier=dossier,
                         issuer=extensions.services().settings.public_url, now=time.time()) \
         if organisation.launch_secrets else ""

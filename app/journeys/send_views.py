@@ -16,6 +16,7 @@ from app import extensions, sessions
 from app.dossiers.errors import DossierNotFound
 from app.journeys import labels, steps
 from app.model.journey import Receipt
+from app.model.webhook import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,14 @@ def send(org_id: str):
     journey, organisation = state.context.journey, state.organisation
     content = state.content(declared, submitted_at=steps.now_iso())
     services = extensions.services()
+    signed = state.context.signed
+    # The organisation's webhook hears of it, in the dossier's transaction (the store adds the reference).
+    events = [WebhookEvent("dossier.submitted", organisation.id, portal_reference=state.context.ref if signed
+                           else None)] if organisation.webhook else []
     submitted = services.dossiers.submit(
         idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
         retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
+        events=events,
     )
     if submitted.created:
         audit = services.audit
@@ -55,7 +61,6 @@ def send(org_id: str):
             audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
                          detail=detail, dossier_reference=submitted.reference)
     # The rights, the identity and the draft are in the dossier now.
-    signed = state.context.signed
     sessions.current().end_journey(Receipt(
         journey=journey, org=organisation.id, reference=submitted.reference,
         portal_reference=state.context.ref if signed else None,
