@@ -6,6 +6,8 @@ back to pending, same webhook-id), `worker` (the huey consumer; production runs 
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -57,6 +59,7 @@ def _webhooks_commands(outbox: Outbox, jobs: WebhookJobs, settings: WebhookSetti
         """Run the webhook worker (huey's consumer) until SIGINT or SIGTERM."""
         if jobs.huey.immediate:
             raise click.ClickException('WEBHOOK_QUEUE is "immediate": tasks already run inline, no worker needed')
+        logging.basicConfig(level=logging.INFO)  # a no-op when the host already configured logging
         jobs.consumer(settings.workers).run()
 
     return group
