@@ -69,15 +69,25 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             process.wait()
 
 
-def test_a_worker_killed_between_commit_and_send_delivers_after_restart(tmp_path):
-    """A real huey consumer in its own process, a SQLite queue and database shared with the web side: the worker
-    dies (SIGKILL), dossiers are committed meanwhile (one hint queued, one hint lost), a new worker sends both."""
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.services)])
+def queue(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    url = request.getfixturevalue("redis_url")
+    jobs.make_huey(settings(queue=url)).flush()  # this test's queue starts empty
+    return url
+
+
+def test_a_worker_killed_between_commit_and_send_delivers_after_restart(tmp_path, queue):
+    """A real huey consumer in its own process, the queue (SQLite or Redis) and the database shared with the web
+    side: the worker dies (SIGKILL), dossiers are committed meanwhile (one hint queued, one hint lost), a new
+    worker sends both."""
     receiver = Receiver()
     with run_wsgi(receiver) as base_url:
         instance = tmp_path / "instance"
         config = base_config(
             SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dossiers.sqlite3'}",
-            WEBHOOK_QUEUE=f"sqlite:///{tmp_path / 'queue.sqlite3'}",
+            WEBHOOK_QUEUE=queue,
             **demo_registry(tmp_path, webhook={"url": f"{base_url}/hooks", "secret": SECRET}),
         )
         from app import create_app
