@@ -147,3 +147,18 @@ def test_the_payload_and_logs_carry_no_personal_data(outbox, clock, url, receive
     assert set(body) == {"type", "timestamp", "data"}
     assert set(body["data"]) == {"organisation", "dossier_reference", "portal_reference"}
     assert SECRET not in caplog.text and "whsec_" not in caplog.text
+
+
+def test_a_2xx_not_recorded_is_sent_again_under_the_same_id(outbox, clock, url, receiver, monkeypatch):
+    """At least once: the worker dies (here: the database fails) after the receiver's 2xx and before the row is
+    marked delivered; once the lease is over, the event goes again with the same webhook-id."""
+    outbox_id = outbox.record(EVENT)
+    sender = sender_for(outbox, url, clock)
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "delivered", lambda _id: (_ for _ in ()).throw(ConnectionError("db down")))
+        with pytest.raises(ConnectionError):
+            sender.deliver(outbox_id)
+    assert sender.deliver_due() == []  # leased
+    clock.advance(31 + 1)
+    assert sender.deliver_due() == [Attempt(outbox_id, "delivered")]
+    assert [r.id for r in receiver.received] == [outbox_id, outbox_id]
