@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     extensions.init_app(app, settings)
 
     from app.connectors.retrieval import RightsRetriever
+    from app.delivery.webhooks import room as webhooks
     from app.dossiers import cli as dossiers_cli
     from app.dossiers.room import open_room
     from app.franceconnect import views as franceconnect_views
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
     organisations_cli.register(app, settings.organisations, production=settings.is_production)
+    webhooks.init_app(app, settings.webhooks, settings.organisations, dossiers.outbox)
     retriever = RightsRetriever(settings.providers)
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from app.config_values import ConfigError, as_bool, as_number, as_str, check_url, instance_secret
 from app.connectors import settings as connectors_settings
 from app.connectors.settings import SOURCE_SCOPES, ProviderSettings, configured_sources, load_provider_settings
+from app.delivery.webhooks import settings as webhooks_settings
+from app.delivery.webhooks.settings import WebhookSettings, load_webhook_settings
 from app.dossiers import settings as dossiers_settings
 from app.dossiers.settings import DossierSettings, load_dossier_settings
 from app.franceconnect import settings as franceconnect_settings
@@ -52,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     **connectors_settings.DEFAULTS,
     **dossiers_settings.DEFAULTS,
     **organisations_settings.DEFAULTS,
+    **webhooks_settings.DEFAULTS,
 }
 
 
@@ -76,6 +79,7 @@ class Settings:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     trusted_proxies: int = 0
     dossiers: DossierSettings | None = None  # None when loaded without an instance folder
+    webhooks: WebhookSettings | None = None  # likewise (the default queue file is there)
 
     @property
     def is_production(self) -> bool:
@@ -111,6 +115,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
                 if instance_path is not None else None)
     if dossiers is not None:
         _check_organisations_retention(organisations, dossiers)
+    webhooks = load_webhook_settings(config, instance_path=instance_path) if instance_path is not None else None
     return Settings(
         environment=environment,
         public_url=public_url,
@@ -122,6 +127,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         organisations=organisations,
         trusted_proxies=trusted_proxies,
         dossiers=dossiers,
+        webhooks=webhooks,
     )
 
 

@@ -2,12 +2,14 @@
 
 `make run` calls `python -m app.devserver`. The service never imports the sandbox; this wiring module
 does, only in development, and registers the service's client in the sandbox so the whole flow works
-offline with no setup.
+offline with no setup. It also starts the webhook worker (`flask delivery webhooks worker`, the same command
+production runs as a process of its own) as a child process, stopped with the dev server.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import threading
 from urllib.parse import urlsplit
@@ -40,6 +42,24 @@ def sandbox_config(settings: Settings):
                          portal_organisations=portal)
 
 
+def start_webhook_worker(settings: Settings) -> subprocess.Popen | None:
+    """The webhook worker beside the dev server (None when the queue runs its tasks inline)."""
+    if settings.webhooks is None or settings.webhooks.queue == "immediate":
+        return None
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "delivery", "webhooks", "worker"])
+
+
+def stop_webhook_worker(worker: subprocess.Popen | None) -> None:
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, handlers=[correlated_handler()])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per plugin at every start-up
@@ -62,6 +82,7 @@ def main() -> int:
         servers.append(make_server(parts.hostname, parts.port or 80, wsgi_app, threaded=True))
     for server in servers[:-1]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
+    worker = start_webhook_worker(settings)
     print(f"\n  Droits Connect : {settings.public_url}/\n  Bac à sable FranceConnect : {settings.sandbox_url}/\n"
           f"  Portail de démonstration : {settings.sandbox_url}/portail/\n"
           "  (Ctrl+C pour arrêter)\n", flush=True)
@@ -72,6 +93,7 @@ def main() -> int:
     finally:
         for server in servers[:-1]:
             server.shutdown()
+        stop_webhook_worker(worker)
     return 0
 
 

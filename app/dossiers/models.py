@@ -19,12 +19,14 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.model.dossier import AUDIT_EVENTS, JOURNEYS, STATUSES
+from app.model.webhook import EVENT_TYPES, OUTBOX_STATUSES
 
 # Explicit constraint names, identical on both databases, so that migrations can name what they alter.
 NAMING_CONVENTION = {
@@ -119,3 +121,30 @@ class UsedLaunchToken(Base):
     organisation: Mapped[str] = mapped_column(String(64))
     jti_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the jti, hex: bounded size, nothing to read
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class WebhookOutbox(Base):
+    """An event owed to an organisation's webhook, written in the transaction of what it tells (the outbox).
+
+    `id` is the `webhook-id` of every attempt: receivers de-duplicate on it. `payload` holds no personal data
+    (app/model/webhook.py), so it is kept in clear; `last_error` is a reason code, never a response body.
+    """
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        CheckConstraint(_one_of("event_type", EVENT_TYPES), name="event_type"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
+        # What the worker asks every sweep: the pending rows that are due.
+        Index("ix_webhook_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "msg_" + 32 hex (outbox.new_outbox_id)
+    organisation: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

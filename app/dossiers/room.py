@@ -1,4 +1,5 @@
-"""Opening the dossiers room: one engine; the audit trail, the store and the launch ledger on it; schema at head."""
+"""Opening the dossiers room: one engine; the audit trail, the store, the launch ledger and the webhook outbox on it;
+schema at head."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.launches import LaunchLedger
+from app.dossiers.outbox import Outbox
 from app.dossiers.settings import DossierSettings
 from app.dossiers.store import DossierStore
 
@@ -20,6 +22,7 @@ class DossiersRoom:
     store: DossierStore
     audit: AuditTrail
     launches: LaunchLedger
+    outbox: Outbox
 
 
 def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> DossiersRoom:
@@ -30,4 +33,4 @@ def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> Dos
     store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
     if upgrade_schema:
         database.ensure_schema(engine)
-    return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine))
+    return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine), outbox=store.outbox)

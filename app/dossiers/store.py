@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
@@ -20,6 +21,7 @@ from app.dossiers import audit as audit_trail
 from app.dossiers import crypto
 from app.dossiers.errors import DossierDecryptionError, DossierNotFound, InvalidDossier
 from app.dossiers.models import Dossier, utcnow
+from app.dossiers.outbox import Outbox
 from app.model.dossier import (
     JOURNEYS,
     PurgeReport,
@@ -29,6 +31,7 @@ from app.model.dossier import (
     is_reference,
     new_reference,
 )
+from app.model.webhook import EVENT_TYPES, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +49,13 @@ class DossierStore:
         *,
         audit: audit_trail.AuditTrail,
         clock: Callable[[], dt.datetime] = utcnow,
+        outbox: Outbox | None = None,
     ) -> None:
         self.engine = engine
         self._cipher = cipher
         self._audit = audit
         self._clock = clock
+        self.outbox = outbox if outbox is not None else Outbox(engine, clock=clock)
 
     def __repr__(self) -> str:
         return f"<DossierStore {self.engine.dialect.name}>"
@@ -64,8 +69,12 @@ class DossierStore:
         content: dict[str, Any],
         retention_days: int,
         sub: str | None = None,
+        events: Sequence[WebhookEvent] = (),
     ) -> SubmittedDossier:
         """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
+
+        `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
+        a repeated submission writes none.
 
         The same key again returns the first dossier with created=False, even when two requests race: the unique
         index decides and the loser re-reads the winner. A repeat that differs (content, organisation or journey)
@@ -73,6 +82,7 @@ class DossierStore:
         form, and the citizen already holds that dossier's receipt.
         """
         _check_submission(idempotency_key, organisation, journey, retention_days)
+        _check_events(events, organisation)
         ciphertext = self._cipher.encrypt(content)  # refuses non-JSON content before anything is stored
         existing = self._find(idempotency_key)
         if existing is not None:
@@ -96,6 +106,10 @@ class DossierStore:
                     # Same transaction: a dossier never exists without its audit event, nor the reverse.
                     session.add(self._audit.event("dossier_submitted", journey=journey, organisation=organisation,
                                                   sub=sub, dossier_reference=reference, at=now))
+                    # And never without the webhooks it owes: the outbox rows commit with it.
+                    notices = [self.outbox.row(replace(e, dossier_reference=reference), now) for e in events]
+                    session.add_all(notices)
+                    notice_ids = [notice.id for notice in notices]
             except IntegrityError:
                 existing = self._find(idempotency_key)
                 if existing is not None:
@@ -103,6 +117,7 @@ class DossierStore:
                 log.warning("dossier reference collision, drawing another one")
                 continue
             log.info("dossier %s submitted (%s, %s)", reference, journey, organisation)
+            self.outbox.committed(notice_ids)
             return SubmittedDossier(reference=reference, created=True, created_at=now)
         raise RuntimeError(f"no free dossier reference after {REFERENCE_ATTEMPTS} attempts")
 
@@ -219,3 +234,9 @@ def _check_submission(idempotency_key: str, organisation: str, journey: str, ret
         raise InvalidDossier(f"journey must be one of {', '.join(JOURNEYS)}")
     if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
         raise InvalidDossier("retention_days must be a positive number of days")
+
+
+def _check_events(events: Sequence[WebhookEvent], organisation: str) -> None:
+    for event in events:
+        if event.type not in EVENT_TYPES or event.organisation != organisation:
+            raise InvalidDossier("a webhook event must be of a known type and for the dossier's organisation")

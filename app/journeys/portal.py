@@ -18,6 +18,7 @@ from app import extensions, sessions
 from app.journeys import steps
 from app.model.journey import JourneyContext
 from app.model.organisation import Organisation
+from app.model.webhook import WebhookEvent
 from app.organisations.launch import LaunchRefused, verify_launch
 from app.organisations.result import return_location, sign_result
 
@@ -106,6 +107,7 @@ def give_back(org_id: str):
         reference, dossier = (context.ref, None) if context and context.signed else (None, None)
         return_url = context.return_url if context and context.signed else None
         state.abandon_journey(journey, org_id)
+        _notify_cancelled(organisation, status, reference)
     token = sign_result(organisation, status=status, reference=reference, dossier=dossier,
                         issuer=extensions.services().settings.public_url, now=time.time()) \
         if organisation.launch_secrets else ""
@@ -114,6 +116,13 @@ def give_back(org_id: str):
     if location is None:
         return render_template("journeys/returned.html", organisation=organisation, status=status)
     return redirect(location, 303)
+
+
+def _notify_cancelled(organisation: Organisation, status: str, portal_reference: str | None) -> None:
+    """The organisation's webhook hears of a cancelled journey it launched (a portal reference exists)."""
+    if status == "cancelled" and portal_reference is not None and organisation.webhook is not None:
+        extensions.services().dossiers.outbox.record(
+            WebhookEvent("journey.cancelled", organisation.id, portal_reference=portal_reference))
 
 
 def _current_context(journey: str, org_id: str) -> JourneyContext | None:

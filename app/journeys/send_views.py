@@ -16,6 +16,8 @@ from app import extensions, sessions
 from app.dossiers.errors import DossierNotFound
 from app.journeys import labels, steps
 from app.model.journey import Receipt
+from app.model.organisation import Organisation
+from app.model.webhook import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,11 @@ def send(org_id: str):
     journey, organisation = state.context.journey, state.organisation
     content = state.content(declared, submitted_at=steps.now_iso())
     services = extensions.services()
+    portal_reference = state.context.ref if state.context.signed else None
     submitted = services.dossiers.submit(
         idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
         retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
+        events=_events(organisation, portal_reference),
     )
     if submitted.created:
         audit = services.audit
@@ -55,13 +59,20 @@ def send(org_id: str):
             audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
                          detail=detail, dossier_reference=submitted.reference)
     # The rights, the identity and the draft are in the dossier now.
-    signed = state.context.signed
     sessions.current().end_journey(Receipt(
         journey=journey, org=organisation.id, reference=submitted.reference,
-        portal_reference=state.context.ref if signed else None,
-        return_url=state.context.return_url if signed else None,
+        portal_reference=portal_reference,
+        return_url=state.context.return_url if state.context.signed else None,
     ))
     return redirect(steps.step_url("receipt", org_id), 303)
+
+
+def _events(organisation: Organisation, portal_reference: str | None) -> list[WebhookEvent]:
+    """The organisation's webhook hears of the submission, in the dossier's transaction (the store adds the
+    dossier's reference); none without a webhook."""
+    if organisation.webhook is None:
+        return []
+    return [WebhookEvent("dossier.submitted", organisation.id, portal_reference=portal_reference)]
 
 
 def receipt(org_id: str):
