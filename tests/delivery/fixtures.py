@@ -75,3 +75,12 @@ def adhesion() -> StoredDossier:
                             people=people, identity=PIERRE, results=results, available_sources=("c2s", "cnam"),
                             signed_in_at=SIGNED_IN_AT, patient_minor=None, submitted_at=SUBMITTED)
     return _dossier("adhesion", MUTUELLE, content, "DC-9P5Q-S3U6")
+
+
+def preadmission_with_nothing_certified() -> StoredDossier:
+    """Someone pre-admits another person from an unsigned link, no source kept: only what they typed."""
+    declared = {"birth_name": "ROUX", "first_names": "Léa", "birth_date": "2001-05-06", "sex": "F",
+                "emergency_name": "Jean ROUX", "emergency_phone": "+33600000003", "emergency_link": "Père",
+                "c2s": "inconnu"}
+    return preadmission(results={}, people=People("other"), declared=declared, signed=False,
+                        reference="DC-2A3B-4C5D")

@@ -172,3 +172,16 @@ def test_nothing_is_logged(caplog):
     caplog.set_level("DEBUG")
     to_fhir_bundle(fixtures.preadmission(), fixtures.CHU)
     assert not [r for r in caplog.records if r.name.startswith("app")]
+
+
+def test_a_dossier_with_nothing_certified():
+    bundle = to_fhir_bundle(fixtures.preadmission_with_nothing_certified(), fixtures.CHU)
+    Bundle.model_validate(bundle)
+    kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
+    assert "Coverage" not in kinds  # no NIR, no caisse, C2S unknown
+    [encounter] = _resources(bundle, "Encounter")
+    assert "period" not in encounter and "identifier" not in encounter  # unsigned: nothing from the hospital
+    [patient] = _resources(bundle, "Patient")
+    assert "identifier" not in patient and patient["name"][0]["family"] == "ROUX"
+    sources = {p["agent"][0]["who"]["display"] for p in _resources(bundle, "Provenance")}
+    assert sources == {"Déclaré par la personne", "FranceConnect (identité pivot)"}  # the declarant's own identity

@@ -172,3 +172,12 @@ def test_nothing_is_logged(caplog):
     caplog.set_level("DEBUG")
     to_adt_a05(fixtures.preadmission(), fixtures.CHU)
     assert not [r for r in caplog.records if r.name.startswith("app")]
+
+
+def test_a_dossier_with_nothing_certified():
+    er7 = to_adt_a05(fixtures.preadmission_with_nothing_certified(), fixtures.CHU)
+    parse_message(_standard(er7), validation_level=VALIDATION_LEVEL.STRICT).validate()
+    assert [line[:3] for line in _segments(er7)] == ["MSH", "EVN", "PID", "NK1", "PV1", "ZBE"]
+    pid = _segment(er7, "PID")
+    assert pid.pid_3.to_er7() == "DC-2A3B-4C5D^^^DROITS-CONNECT^PT"  # no NIR, only our reference
+    assert pid.pid_18.to_er7() == "" and pid.pid_32.to_er7() == "PROV"
