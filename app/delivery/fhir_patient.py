@@ -21,7 +21,7 @@ LINK_ROLES = {"conjoint": ("SPS", "spouse"), "pacse": ("DOMPART", "domestic part
 
 def nss_identifier(nir: str) -> dict[str, Any]:
     """FR Core `identifier[NSS]`: use official, type v2-0203#NH, system the NIR OID. Never the INS slice."""
-    return {"use": "official", "type": {"coding": [{"system": v.V2_0203, "code": "NH"}]},
+    return {"id": "nss", "use": "official", "type": {"coding": [{"system": v.V2_0203, "code": "NH"}]},
             "system": v.NIR_SYSTEM, "value": nir}
 
 
@@ -29,9 +29,9 @@ def names(birth_name: str | None, usage_name: str | None, first_names: str | Non
     given = v.given_names(first_names)
     result = []
     if birth_name:
-        result.append({"use": "official", "family": birth_name, "given": given or None})
+        result.append({"id": "name-official", "use": "official", "family": birth_name, "given": given or None})
     if usage_name:
-        result.append({"use": "usual", "family": usage_name, "given": given or None})
+        result.append({"id": "name-usual", "use": "usual", "family": usage_name, "given": given or None})
     return result
 
 
@@ -112,9 +112,9 @@ def _birth_place(content: dict[str, Any]) -> list[dict[str, Any]]:
 def _telecom(content: dict[str, Any]) -> list[dict[str, Any]]:
     telecom = []
     if v.value(content, "phone"):
-        telecom.append({"system": "phone", "value": v.value(content, "phone"), "use": "home"})
+        telecom.append({"id": "phone", "system": "phone", "value": v.value(content, "phone"), "use": "home"})
     if v.value(content, "email"):
-        telecom.append({"system": "email", "value": v.value(content, "email"), "use": "home"})
+        telecom.append({"id": "email", "system": "email", "value": v.value(content, "email"), "use": "home"})
     return telecom
 
 
@@ -124,9 +124,9 @@ def _address(content: dict[str, Any]) -> dict[str, Any]:
             "postalCode": v.value(content, "postal_code"), "city": v.value(content, "city")}
 
 
-def _contact(role: dict[str, Any], name: str | None, phone: str | None, link: str | None = None) -> dict:
+def _contact(key: str, role: dict[str, Any], name: str | None, phone: str | None, link: str | None = None) -> dict:
     relationship = [{"coding": [role]}] + ([{"text": link}] if link else [])
-    return {"relationship": relationship, "name": {"text": name} if name else None,
+    return {"id": f"contact-{key}", "relationship": relationship, "name": {"text": name} if name else None,
             "telecom": [{"system": "phone", "value": phone}] if phone else None}
 
 
@@ -143,7 +143,7 @@ def _contacts(content: dict[str, Any]) -> list[dict[str, Any]]:
     for prefix, role in CONTACTS:
         name, phone = v.value(content, f"{prefix}_name"), v.value(content, f"{prefix}_phone")
         if name or phone:
-            contacts.append(_contact(role, name, phone, v.value(content, f"{prefix}_link")))
+            contacts.append(_contact(prefix, role, name, phone, v.value(content, f"{prefix}_link")))
     return contacts
 
 

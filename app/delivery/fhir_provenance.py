@@ -1,6 +1,8 @@
 """Which elements of the Bundle came from FranceConnect, the CNAM, API Particulier, the organisation's signed link
 or the person's own hand, and when: one FHIR R4 Provenance per (source, time), its targets narrowed to elements
-with the core `targetPath` extension (http://hl7.org/fhir/extensions/StructureDefinition-targetPath.html).
+with the core extensions `targetElement` (the element's id, for the repeated ones: names, identifier, telecom,
+contacts) and `targetPath` (a FHIRPath of the simple subset: names and extension('url') only), both on
+Provenance.target (https://hl7.org/fhir/extensions/StructureDefinition-targetPath.html and -targetElement.html).
 """
 
 from __future__ import annotations
@@ -10,29 +12,29 @@ from typing import Any
 
 from app.delivery import fhir_values as v
 
-# Dossier field -> (the resource it lands in, the FHIRPath of the element).
+# Dossier field -> (the resource it lands in, "#<element id>" or the simple FHIRPath of the element).
 FIELD_ELEMENTS: dict[str, tuple[str, str]] = {
-    "birth_name": ("patient", "Patient.name.where(use='official').family"),
-    "usage_name": ("patient", "Patient.name.where(use='usual').family"),
+    "birth_name": ("patient", "#name-official"),
+    "usage_name": ("patient", "#name-usual"),
     "first_names": ("patient", "Patient.name.given"),
     "sex": ("patient", "Patient.gender"),
     "birth_date": ("patient", "Patient.birthDate"),
     "birth_place": ("patient", f"Patient.extension('{v.BIRTH_PLACE}')"),
     "birth_country": ("patient", f"Patient.extension('{v.BIRTH_PLACE}')"),
-    "nir": ("patient", f"Patient.identifier.where(system='{v.NIR_SYSTEM}')"),
+    "nir": ("patient", "#nss"),
     "address": ("patient", "Patient.address.line"),
     "address_complement": ("patient", "Patient.address.line"),
     "postal_code": ("patient", "Patient.address.postalCode"),
     "city": ("patient", "Patient.address.city"),
-    "phone": ("patient", "Patient.telecom.where(system='phone')"),
-    "email": ("patient", "Patient.telecom.where(system='email')"),
+    "phone": ("patient", "#phone"),
+    "email": ("patient", "#email"),
     "medecin_traitant": ("patient", "Patient.generalPractitioner"),
     "medecin_traitant_numero_am": ("patient", "Patient.generalPractitioner.identifier"),
-    "emergency_name": ("patient", "Patient.contact"), "emergency_phone": ("patient", "Patient.contact"),
-    "emergency_link": ("patient", "Patient.contact"),
-    "trusted_name": ("patient", "Patient.contact"), "trusted_phone": ("patient", "Patient.contact"),
-    "guardian1_name": ("patient", "Patient.contact"), "guardian1_phone": ("patient", "Patient.contact"),
-    "guardian2_name": ("patient", "Patient.contact"), "guardian2_phone": ("patient", "Patient.contact"),
+    "emergency_name": ("patient", "#contact-emergency"), "emergency_phone": ("patient", "#contact-emergency"),
+    "emergency_link": ("patient", "#contact-emergency"),
+    "trusted_name": ("patient", "#contact-trusted"), "trusted_phone": ("patient", "#contact-trusted"),
+    "guardian1_name": ("patient", "#contact-guardian1"), "guardian1_phone": ("patient", "#contact-guardian1"),
+    "guardian2_name": ("patient", "#contact-guardian2"), "guardian2_phone": ("patient", "#contact-guardian2"),
     "insured_nir": ("amo", "Coverage.subscriberId"),
     "regime": ("amo", "Coverage.class"),
     "caisse": ("caisse", "Organization.name"),
@@ -81,10 +83,15 @@ def _provenance(source: str, at: str, targets: dict[str, set[str]], refs: dict[s
     role = "author" if declared else "informant"
     return {
         "resourceType": "Provenance",
-        "target": [{"reference": refs[key],
-                    "extension": [{"url": v.TARGET_PATH, "valueString": path} for path in sorted(paths)]}
+        "target": [{"reference": refs[key], "extension": [_focus(path) for path in sorted(paths)]}
                    for key, paths in sorted(targets.items())],
         "recorded": at,
         "agent": [{"type": {"coding": [{"system": v.PARTICIPANT_TYPE, "code": role}]},
                    "who": {"reference": agent_ref, "display": v.SOURCE_NAMES.get(source, source)}}],
     }
+
+
+def _focus(path: str) -> dict[str, str]:
+    if path.startswith("#"):
+        return {"url": v.TARGET_ELEMENT, "valueUri": path[1:]}
+    return {"url": v.TARGET_PATH, "valueString": path}

@@ -28,6 +28,7 @@ SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-rela
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 TARGET_PATH = "http://hl7.org/fhir/StructureDefinition/targetPath"
+TARGET_ELEMENT = "http://hl7.org/fhir/StructureDefinition/targetElement"
 # Our own identifiers: the dossier reference, and the sources as organisations.
 DOSSIER_SYSTEM = "https://droits-connect.beta.gouv.fr/dossier"  # UNCONFIRMED: the deployment's public URL
 SOURCE_NAMES = {

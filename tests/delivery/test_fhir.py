@@ -58,11 +58,12 @@ def test_references_all_resolve_inside_the_bundle():
 def test_patient_identity_names_and_contacts():
     bundle = to_fhir_bundle(fixtures.preadmission(), fixtures.CHU)
     [patient] = _resources(bundle, "Patient")
-    assert patient["name"] == [{"use": "official", "family": "DUBOIS", "given": ["Angela", "Claire", "Louise"]}]
+    assert patient["name"] == [{"id": "name-official", "use": "official", "family": "DUBOIS",
+                                "given": ["Angela", "Claire", "Louise"]}]
     assert patient["gender"] == "female" and patient["birthDate"] == "1962-08-24"
     assert patient["address"][0]["line"] == ["12 rue des Lilas", "Bâtiment B"]
     assert patient["address"][0]["postalCode"] == "75012"
-    assert {"system": "phone", "value": "+33612345678", "use": "home"} in patient["telecom"]
+    assert {"id": "phone", "system": "phone", "value": "+33612345678", "use": "home"} in patient["telecom"]
     roles = [contact["relationship"][0]["coding"][0]["code"] for contact in patient["contact"]]
     assert roles == ["ECON", "K"]
     assert patient["contact"][0]["relationship"][1] == {"text": "Frère"}
@@ -141,8 +142,10 @@ def test_adhesion_beneficiaries_and_requested_contract():
 
 
 def _provenance_of(bundle: dict, path: str) -> list[dict]:
+    """The Provenances naming this element: a simple FHIRPath, or "#<id>" for an element id."""
     return [p for p in _resources(bundle, "Provenance")
-            if any(ext["valueString"] == path for target in p["target"] for ext in target["extension"])]
+            if any(ext.get("valueString") == path or "#" + ext.get("valueUri", "") == path
+                   for target in p["target"] for ext in target["extension"])]
 
 
 def test_provenance_says_who_gave_what_and_when():
@@ -151,7 +154,7 @@ def test_provenance_says_who_gave_what_and_when():
     assert fc["agent"][0]["who"]["display"].startswith("FranceConnect")
     assert fc["recorded"].startswith("2026-11-22T13:04:58")
     [cnam] = _provenance_of(bundle, "Coverage.period.start")[-1:]
-    [nir] = _provenance_of(bundle, "Patient.identifier.where(system='urn:oid:1.2.250.1.213.1.4.8')")
+    [nir] = _provenance_of(bundle, "#nss")
     assert nir["agent"][0]["who"]["display"].startswith("Assurance Maladie")
     [declared] = _provenance_of(bundle, "Patient.address.city")
     assert declared["agent"][0]["type"]["coding"][0]["code"] == "author"
@@ -185,3 +188,20 @@ def test_a_dossier_with_nothing_certified():
     assert "identifier" not in patient and patient["name"][0]["family"] == "ROUX"
     sources = {p["agent"][0]["who"]["display"] for p in _resources(bundle, "Provenance")}
     assert sources == {"Déclaré par la personne", "FranceConnect (identité pivot)"}  # the declarant's own identity
+
+
+def test_every_provenance_focus_resolves_to_an_element():
+    # targetElement: the id of an element of the target; targetPath: the simple FHIRPath subset (names and
+    # extension('url') only, https://hl7.org/fhir/R4/fhirpath.html#simple) — no where(), no indexer.
+    bundle = to_fhir_bundle(fixtures.preadmission_of_child(), fixtures.CHU)
+    urls = _by_url(bundle)
+    for provenance in _resources(bundle, "Provenance"):
+        for target in provenance["target"]:
+            text = json.dumps(urls[target["reference"]])
+            for ext in target["extension"]:
+                if ext["url"] == "http://hl7.org/fhir/StructureDefinition/targetElement":
+                    assert f'"id": "{ext["valueUri"]}"' in text
+                else:
+                    assert ext["url"] == "http://hl7.org/fhir/StructureDefinition/targetPath"
+                    assert "where(" not in ext["valueString"] and "[" not in ext["valueString"]
+                    assert ext["valueString"].split(".")[0] == urls[target["reference"]]["resourceType"]
