@@ -37,7 +37,6 @@ def names(birth_name: str | None, usage_name: str | None, first_names: str | Non
 
 def patient(content: dict[str, Any]) -> dict[str, Any]:
     """The person the dossier is about: the patient (pre-admission) or the subscriber (adhesion)."""
-    get = content.get("fields", {})
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "meta": {"profile": [v.PATIENT_PROFILE]},
@@ -47,7 +46,7 @@ def patient(content: dict[str, Any]) -> dict[str, Any]:
         "name": names(v.value(content, "birth_name"), v.value(content, "usage_name"),
                       v.value(content, "first_names")) or None,
         "telecom": _telecom(content) or None,
-        "gender": SEXES.get(v.value(content, "sex"), "unknown" if "sex" in get else None),
+        "gender": SEXES.get(v.value(content, "sex")),
         "birthDate": v.value(content, "birth_date"),
         "address": [_address(content)] if v.value(content, "address") or v.value(content, "city") else None,
         "contact": _contacts(content) or None,

@@ -6,6 +6,8 @@ https://github.com/Interop-Sante/hl7.fhir.fr.core, read 2026-11-30).
 
 from __future__ import annotations
 
+import json
+
 from app.delivery.fhir import to_fhir_bundle
 from tests.delivery import fixtures
 
@@ -96,3 +98,15 @@ def test_organisation_siret_follows_fr_core():
     assert siret["system"] == "https://sirene.fr" and siret["value"] == fixtures.CHU.siret
     assert siret["type"]["coding"][0] == {"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
                                           "code": "SIRET"}
+
+
+def test_no_ins_and_no_qualified_status_anywhere():
+    # FRCorePatientINSProfile.fsh: INS-NIR (type INS-NIR, urn:oid:1.2.250.1.213.1.4.8 only there with that type),
+    # INS-NIA (urn:oid:1.2.250.1.213.1.4.9), test/demo OIDs .4.10/.4.11: only for a qualified identity (QUAL).
+    for dossier, organisation in ((fixtures.preadmission(), fixtures.CHU),
+                                  (fixtures.preadmission_of_child(), fixtures.CHU),
+                                  (fixtures.adhesion(), fixtures.MUTUELLE)):
+        text = json.dumps(to_fhir_bundle(dossier, organisation))
+        for forbidden in ("INS-NIR", "INS-NIA", "INS-C", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10",
+                          "1.2.250.1.213.1.4.11", '"QUAL"', '"VALI"', '"RECUP"', "fr-core-patient-ins"):
+            assert forbidden not in text

@@ -181,3 +181,12 @@ def test_a_dossier_with_nothing_certified():
     pid = _segment(er7, "PID")
     assert pid.pid_3.to_er7() == "DC-2A3B-4C5D^^^DROITS-CONNECT^PT"  # no NIR, only our reference
     assert pid.pid_18.to_er7() == "" and pid.pid_32.to_er7() == "PROV"
+
+
+def test_no_ins_identifier_and_no_validated_status():
+    # §6.6.1: the INS matricule only with PID-32 = VALI; PID-3 holds only the billing NIR (NH) and our reference.
+    for dossier in (fixtures.preadmission(), fixtures.preadmission_of_child(),
+                    fixtures.preadmission_with_nothing_certified()):
+        pid = _segment(to_adt_a05(dossier, fixtures.CHU), "PID")
+        assert {identifier.cx_5.to_er7() for identifier in pid.pid_3} <= {"NH", "PT"}
+        assert pid.pid_32.to_er7() == "PROV"
