@@ -31,11 +31,16 @@ def insurances(message: Message, dossier: StoredDossier) -> None:
 
 
 def _insured(in1, content: dict[str, Any], nir: str | None) -> None:
-    """IN1-49: the insured's NIR typed SS (§6.6.1); IN1-17: the beneficiary's quality (R)."""
+    """IN1-49: the insured's NIR typed SS (§6.6.1), and the beneficiary's quality."""
     if nir:
         in1.in1_49.cx_1 = v.text(nir)
         in1.in1_49.cx_4.hd_1, in1.in1_49.cx_4.hd_2, in1.in1_49.cx_4.hd_3 = v.NIR_AUTHORITY
         in1.in1_49.cx_5 = "SS"
+    _quality(in1, content)
+
+
+def _quality(in1, content: dict[str, Any]) -> None:
+    """IN1-17, required (§6.20): the beneficiary's quality."""
     if v.value(content, "insured_nir"):
         # An ayant droit: the CNAM's qualité is not in the dossier, only that the patient is not the insured.
         in1.in1_17.ce_2 = "Ayant droit"
@@ -81,12 +86,4 @@ def _complementary(in1, content: dict[str, Any], set_id: int) -> None:
     number = v.value(content, "complementary_number")
     if number:
         in1.in1_49.cx_1 = v.text(number)  # §6.20.2: the n° d'adhérent
-    _insured_quality_only(in1, content)
-
-
-def _insured_quality_only(in1, content: dict[str, Any]) -> None:
-    if v.value(content, "insured_nir"):
-        in1.in1_17.ce_2 = "Ayant droit"
-    else:
-        in1.in1_17.ce_1 = "00"
-        in1.in1_17.ce_2 = "Assuré"
+    _quality(in1, content)
