@@ -59,7 +59,8 @@ def patient(message: Message, dossier: StoredDossier, organisation: Organisation
     if content.get("portal_reference"):
         # §6.6.9: PID-18 (NDA) is the hospital's; its own reference from the signed launch, in its domain.
         pid.pid_18.cx_1 = v.text(content["portal_reference"])
-        pid.pid_18.cx_4.hd_1 = organisation.id
+        pid.pid_18.cx_4.hd_2 = organisation.id  # HD-1 (IS) is 20 long; a registry id may be 64
+        pid.pid_18.cx_4.hd_3 = "L"
         pid.pid_18.cx_5 = "AN"
     pid.pid_32 = "PROV"  # §6.6.15, table 0445 FR: provisional (FranceConnect/CNAM, not qualified through INSi)
 

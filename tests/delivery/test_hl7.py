@@ -81,7 +81,7 @@ def test_pid_identity_is_provisional_and_the_nir_is_a_billing_nir():
     assert home.to_er7() == "12 rue des Lilas^Bâtiment B^Paris^^75012^^H"
     assert birth.xad_9.to_er7() == "75107" and birth.xad_7.to_er7() == "BDL" and birth.xad_6.to_er7() == "FRA"
     assert pid.pid_13.xtn_12.to_er7() == "+33612345678"
-    assert pid.pid_18.to_er7() == "ADM-2026-0042^^^chu-demo^AN"
+    assert pid.pid_18.to_er7() == "ADM-2026-0042^^^&chu-demo&L^AN"
 
 
 def test_used_name_is_sent_as_type_d():
@@ -190,3 +190,10 @@ def test_no_ins_identifier_and_no_validated_status():
         pid = _segment(to_adt_a05(dossier, fixtures.CHU), "PID")
         assert {identifier.cx_5.to_er7() for identifier in pid.pid_3} <= {"NH", "PT"}
         assert pid.pid_32.to_er7() == "PROV"
+
+
+def test_a_long_organisation_id_fits():
+    # Registry ids are up to 64 characters; HD-1 (IS) holds 20, so the id goes in HD-2 with HD-3 "L".
+    organisation = dataclasses.replace(fixtures.CHU, id="centre-hospitalier-universitaire-de-demonstration-site-nord")
+    er7 = to_adt_a05(fixtures.preadmission(), organisation)
+    assert _segment(er7, "PID").pid_18.cx_4.to_er7() == f"&{organisation.id}&L"
