@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from app.config_values import ConfigError, as_bool, as_number, as_str, check_url, instance_secret
 from app.connectors import settings as connectors_settings
 from app.connectors.settings import SOURCE_SCOPES, ProviderSettings, configured_sources, load_provider_settings
+from app.delivery import settings as delivery_settings
+from app.delivery.settings import DeliverySettings, load_delivery_settings
 from app.dossiers import settings as dossiers_settings
 from app.dossiers.settings import DossierSettings, load_dossier_settings
 from app.franceconnect import settings as franceconnect_settings
@@ -52,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     **connectors_settings.DEFAULTS,
     **dossiers_settings.DEFAULTS,
     **organisations_settings.DEFAULTS,
+    **delivery_settings.DEFAULTS,
 }
 
 
@@ -76,6 +79,7 @@ class Settings:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     trusted_proxies: int = 0
     dossiers: DossierSettings | None = None  # None when loaded without an instance folder
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
     def is_production(self) -> bool:
@@ -122,6 +126,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         organisations=organisations,
         trusted_proxies=trusted_proxies,
         dossiers=dossiers,
+        delivery=load_delivery_settings(config),
     )
 
 

@@ -123,6 +123,13 @@ class DossierStore:
             content=self._cipher.decrypt(row.content),
         )
 
+    def summary(self, reference: str) -> DossierSummary:
+        """What routes the dossier, without decrypting it; DossierNotFound when there is none."""
+        row = self._find_reference(reference)
+        return DossierSummary(reference=row.reference, organisation=row.organisation, journey=row.journey,
+                              status=row.status, created_at=row.created_at, delivered_at=row.delivered_at,
+                              purge_after=row.purge_after)
+
     def list_for(self, organisation: str, *, status: str | None = None, since: dt.datetime | None = None,
                  after: tuple[dt.datetime, str] | None = None, limit: int = 50) -> list[DossierSummary]:
         """An organisation's dossiers, oldest first, without their content (nothing is decrypted).
