@@ -94,6 +94,12 @@ def _authenticate() -> None:
     g.api_organisation = outcome.organisation
 
 
+@bp.after_request
+def _never_cached(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # dossiers are health data: no proxy nor client cache keeps them
+    return response
+
+
 @bp.errorhandler(Problem)
 def _problem(problem: Problem) -> Response:
     answer = problems.from_problem(room().public_url, problem)

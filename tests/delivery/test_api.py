@@ -56,6 +56,7 @@ def test_a_dossier_reads_as_json_with_every_provenance(api, submit):
     reference = submit()
     response = api.get(f"/api/v1/dossiers/{reference}", headers={**bearer(), "Accept": "application/json"})
     assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
     dossier = response.json
     assert dossier["schema_version"] == "1" and dossier["reference"] == reference
     assert (dossier["organisation"], dossier["journey"], dossier["status"]) == ("chu-demo", "preadmission",
