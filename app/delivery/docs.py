@@ -59,7 +59,8 @@ def _response(document: dict[str, Any], status: str, response: dict[str, Any]) -
     if "$ref" in response:
         response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
     return {"status": status, "description": response.get("description", ""),
-            "content": [{"media_type": media_type, "schema": _schema_name(content.get("schema", {}))}
+            "content": [{"media_type": media_type, "schema": _type(content.get("schema", {})),
+                         "named": "$ref" in content.get("schema", {})}
                         for media_type, content in response.get("content", {}).items()]}
 
 
@@ -73,10 +74,6 @@ def schemas(document: dict[str, Any]) -> list[dict[str, Any]]:
              "description": definition.get("description", ""), "enum": definition.get("enum")}
             for prop, definition in schema.get("properties", {}).items()]})
     return found
-
-
-def _schema_name(schema: dict[str, Any]) -> str:
-    return schema["$ref"].rsplit("/", 1)[1] if "$ref" in schema else _type(schema)
 
 
 def _type(schema: dict[str, Any]) -> str:

@@ -157,3 +157,17 @@ def test_logs_carry_no_key_and_no_personal_datum(api, submit, caplog):
     for secret in (HOSPITAL_KEY, REVOKED_KEY, "dc_live_short", HOSPITAL_KEY[8:24], PIERRE.family_name,
                    PIERRE.given_name, PIERRE.birthdate, "Pédiatrie"):
         assert secret not in text
+
+
+def test_a_failing_rendering_is_a_500_problem_that_logs_no_content(api, submit, monkeypatch, caplog):
+    from app.delivery import fhir
+
+    def broken(dossier, organisation):
+        raise ValueError(f"cannot render {dossier.content['declarant']['birth_name']['value']}")
+
+    monkeypatch.setattr(fhir, "to_fhir_bundle", broken)
+    reference = submit()
+    response = api.get(f"/api/v1/dossiers/{reference}", headers={**bearer(), "Accept": "application/fhir+json"})
+    assert_problem(response, 500, "internal-error")
+    assert PIERRE.family_name not in response.get_data(as_text=True)
+    assert "type=ValueError" in caplog.text and PIERRE.family_name not in caplog.text
