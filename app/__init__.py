@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     extensions.init_app(app, settings)
 
     from app.connectors.retrieval import RightsRetriever
+    from app.delivery import room as delivery
     from app.delivery.webhooks import room as webhooks
     from app.dossiers import cli as dossiers_cli
     from app.dossiers.room import open_room
@@ -74,4 +75,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     )
     app.register_blueprint(pages.bp)
     journeys.init_app(app)
+    for blueprint in delivery.init_app(app, store=dossiers.store, organisations=settings.organisations,
+                                       public_url=settings.public_url, secret_key=app.config["SECRET_KEY"],
+                                       settings=settings.delivery, redis_url=settings.session.redis_url):
+        extensions.csrf.exempt(blueprint)  # an API key, no cookie: nothing for a forged form to ride on
     return app

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from app.config_values import ConfigError, as_bool, as_number, as_str, check_url, instance_secret
 from app.connectors import settings as connectors_settings
 from app.connectors.settings import SOURCE_SCOPES, ProviderSettings, configured_sources, load_provider_settings
+from app.delivery import settings as delivery_settings
+from app.delivery.settings import DeliverySettings, load_delivery_settings
 from app.delivery.webhooks import settings as webhooks_settings
 from app.delivery.webhooks.settings import WebhookSettings, load_webhook_settings
 from app.dossiers import settings as dossiers_settings
@@ -55,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     **dossiers_settings.DEFAULTS,
     **organisations_settings.DEFAULTS,
     **webhooks_settings.DEFAULTS,
+    **delivery_settings.DEFAULTS,
 }
 
 
@@ -80,6 +83,7 @@ class Settings:
     trusted_proxies: int = 0
     dossiers: DossierSettings | None = None  # None when loaded without an instance folder
     webhooks: WebhookSettings | None = None  # likewise (the default queue file is there)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
     def is_production(self) -> bool:
@@ -128,6 +132,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         trusted_proxies=trusted_proxies,
         dossiers=dossiers,
         webhooks=webhooks,
+        delivery=load_delivery_settings(config),
     )
 
 

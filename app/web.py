@@ -9,13 +9,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, abort, g, render_template, send_file
+from flask import Flask, Response, abort, g, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
 from app.correlation import new_correlation_id
+from app.delivery import problems
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class CorrelationIdFilter(logging.Filter):
         return True
 
 
+API_PREFIX = "/api/"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
 
 
@@ -135,6 +137,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if request.path.startswith(API_PREFIX):  # no route matched: the API's own handlers never ran
+            return problems.from_http_exception(settings.public_url, error)
         code = error.code or 500
         template = f"errors/{code}.html" if code in (400, 404, 405) else "errors/generic.html"
         return render_template(template, code=code), code
@@ -145,6 +149,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
                             for f in reversed(traceback.extract_tb(error.__traceback__)))
         log.error("unexpected error type=%s at=%s", type(error).__name__, frames)
+        if request.path.startswith(API_PREFIX):
+            return problems.response(settings.public_url, "internal-error", "An error on our side; retry later.")
         return render_template("errors/500.html", code=500), 500
 
 

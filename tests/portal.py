@@ -48,16 +48,21 @@ def read_result(location: str, org: str, *, issuer: str, secret: str | None = No
     return decoded.claims
 
 
-def demo_registry(directory: Path, *return_urls: str, sandbox_url: str | None = None, **changes) -> dict:
+def demo_registry(directory: Path, *return_urls: str, sandbox_url: str | None = None,
+                  per_organisation: dict[str, dict] | None = None, **changes) -> dict:
     """Settings overrides: the demo registry written to `directory`, returning to the demo portal of the sandbox at
     `sandbox_url` (instead of make run's 127.0.0.1:5001) and to `return_urls` too (a test's own portal);
-    `changes` are set on every organisation (e.g. allow_unsigned=False)."""
+    `changes` are set on every organisation (e.g. allow_unsigned=False), `per_organisation` on one each
+    (e.g. {"chu-demo": {"api_key_hashes": [...]}})."""
     registry = tomlkit.parse(DEMO_FILE.read_text(encoding="utf-8"))
     portal = [f"{sandbox_url}/portail/retour"] if sandbox_url else [DEMO_RETURN_URL]
     for entry in registry["organisations"].values():
         entry["return_urls"] = [*portal, *return_urls]
         for key, value in changes.items():
             entry[key] = value
+    for slug, entry_changes in (per_organisation or {}).items():
+        for key, value in entry_changes.items():
+            registry["organisations"][slug][key] = value
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "organisations.toml"
     path.write_text(tomlkit.dumps(registry), encoding="utf-8")

@@ -64,14 +64,15 @@ def make_stack(tmp_path):
     counter = itertools.count()
     with ExitStack() as stack:
 
-        def factory(*, extra_return_urls=(), **overrides) -> Stack:
+        def factory(*, extra_return_urls=(), per_organisation=None, **overrides) -> Stack:
             service_url, service_slot = stack.enter_context(run_wsgi_factory(lambda url: Deferred()))
             sandbox_url, sandbox_slot = stack.enter_context(run_wsgi_factory(lambda url: Deferred()))
             config = base_config(
                 PUBLIC_URL=service_url, SANDBOX=True, SANDBOX_URL=sandbox_url,
                 FC_ISSUER=None, FC_CLIENT_ID=None, FC_CLIENT_SECRET=None, RIGHTS_SOURCES="c2s cnam",
                 # As with make run: the demo organisations come back to this sandbox's demo portal.
-                **demo_registry(tmp_path / f"registry-{next(counter)}", *extra_return_urls, sandbox_url=sandbox_url),
+                **demo_registry(tmp_path / f"registry-{next(counter)}", *extra_return_urls, sandbox_url=sandbox_url,
+                                per_organisation=per_organisation),
             )
             config.update(overrides)
             instance = tmp_path / f"instance-{next(counter)}"

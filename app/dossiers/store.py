@@ -13,17 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, and_, case, delete, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.dossiers import audit as audit_trail
 from app.dossiers import crypto
 from app.dossiers.errors import DossierDecryptionError, DossierNotFound, InvalidDossier
-from app.dossiers.models import Dossier, utcnow
+from app.dossiers.models import Dossier, UTCDateTime, utcnow
 from app.dossiers.outbox import Outbox
 from app.model.dossier import (
     JOURNEYS,
+    STATUSES,
+    DossierSummary,
     PurgeReport,
     StoredDossier,
     SubmittedDossier,
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 # The journeys generate this key (e.g. a UUID per review page); the charset keeps personal data out of it.
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+MAX_LIST_LIMIT = 1000  # the pull API asks for at most 200 (+1 to know whether a page follows)
 REFERENCE_ATTEMPTS = 5  # 40 random bits each: a second collision in a row means something else is wrong
 PURGE_BATCH = 500
 
@@ -131,17 +134,63 @@ class DossierStore:
             status=row.status,
             created_at=row.created_at,
             delivered_at=row.delivered_at,
+            purge_after=row.purge_after,
             content=self._cipher.decrypt(row.content),
         )
 
-    def mark_delivered(self, reference: str) -> bool:
-        """Mark a dossier delivered to its organisation; False when it already was (a repeated pull)."""
+    def summary(self, reference: str) -> DossierSummary:
+        """What routes the dossier, without decrypting it; DossierNotFound when there is none."""
+        row = self._find_reference(reference)
+        return DossierSummary(reference=row.reference, organisation=row.organisation, journey=row.journey,
+                              status=row.status, created_at=row.created_at, delivered_at=row.delivered_at,
+                              purge_after=row.purge_after)
+
+    def list_for(self, organisation: str, *, status: str | None = None, since: dt.datetime | None = None,
+                 after: tuple[dt.datetime, str] | None = None, limit: int = 50) -> list[DossierSummary]:
+        """An organisation's dossiers, oldest first, without their content (nothing is decrypted).
+
+        `since` keeps those created at or after it; `after` is the (created_at, reference) of the last dossier of
+        the previous page: the order is total, so a page never repeats nor skips a dossier.
+        """
+        if status is not None and status not in STATUSES:
+            raise InvalidDossier(f"status must be one of {', '.join(STATUSES)}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
+            raise InvalidDossier(f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}")
+        # ix_dossiers_organisation_status serves the organisation (and status) filter.
+        query = select(Dossier.reference, Dossier.organisation, Dossier.journey, Dossier.status,
+                       Dossier.created_at, Dossier.delivered_at, Dossier.purge_after
+                       ).where(Dossier.organisation == organisation)
+        if status is not None:
+            query = query.where(Dossier.status == status)
+        if since is not None:
+            query = query.where(Dossier.created_at >= since)
+        if after is not None:
+            created_at, reference = after
+            query = query.where(or_(Dossier.created_at > created_at,
+                                    and_(Dossier.created_at == created_at, Dossier.reference > reference)))
+        query = query.order_by(Dossier.created_at, Dossier.reference).limit(limit)
+        with Session(self.engine) as session:
+            rows = session.execute(query).all()
+        return [DossierSummary(**row._asdict()) for row in rows]
+
+    def mark_delivered(self, reference: str, *, retention_days: int | None = None) -> bool:
+        """Mark a dossier delivered to its organisation; False when it already was (a repeated pull).
+
+        With `retention_days`, the purge comes that many days after the delivery, never later than it was due:
+        once the organisation holds its copy, ours only serves the person's receipt.
+        """
         now = self._clock()
+        values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
+        if retention_days is not None:
+            if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
+                raise InvalidDossier("retention_days must be a positive number of days")
+            deadline = literal(now + dt.timedelta(days=retention_days), UTCDateTime())
+            values["purge_after"] = case((Dossier.purge_after > deadline, deadline), else_=Dossier.purge_after)
         with Session(self.engine) as session, session.begin():
             result = session.execute(
                 update(Dossier)
                 .where(Dossier.reference == reference, Dossier.status == "submitted")
-                .values(status="delivered", delivered_at=now)
+                .values(**values)
                 .returning(Dossier.journey, Dossier.organisation)
             ).one_or_none()
             if result is None:

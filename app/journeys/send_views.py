@@ -87,5 +87,7 @@ def receipt(org_id: str):
     return render_template(
         "journeys/receipt.html", organisation=organisation, reference=held.reference, labels=labels,
         content=dossier.content if dossier else None, created_at=dossier.created_at if dossier else None,
+        # « transmis » until the organisation acknowledges it through the pull API, then « reçu … le … ».
+        delivered_at=dossier.delivered_at if dossier and dossier.status == "delivered" else None,
         journey=steps.journey(), can_return=bool(held.return_url),
     )

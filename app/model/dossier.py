@@ -73,6 +73,20 @@ class StoredDossier:
     created_at: dt.datetime
     content: dict[str, Any] = field(repr=False)
     delivered_at: dt.datetime | None = None
+    purge_after: dt.datetime | None = None  # when the retention purge deletes it
+
+
+@dataclass(frozen=True)
+class DossierSummary:
+    """What routes a dossier, without its content: a listing decrypts nothing."""
+
+    reference: str
+    organisation: str
+    journey: Journey
+    status: DossierStatus
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    purge_after: dt.datetime
 
 
 @dataclass(frozen=True)

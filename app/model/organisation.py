@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 JOURNEY_OF_KIND = {"hopital": "preadmission", "mutuelle": "adhesion"}
 SOURCES = ("c2s", "cnam")
 API_KEY_HASH_PREFIX = "sha256:"
+# Once the organisation has acknowledged a dossier it holds its own copy: ours only serves the person's receipt.
+DELIVERED_RETENTION_DAYS = 7
 
 
 def api_key_hash(key: str) -> str:
@@ -48,6 +50,7 @@ class Organisation:
     webhook: Webhook | None = None
     branding: Branding = None  # type: ignore[assignment]  # filled in with display_name = name
     retention_days: int | None = None  # None = the journey's default
+    delivered_retention_days: int = DELIVERED_RETENTION_DAYS  # kept this long after its acknowledgement, at most
     allow_unsigned: bool = False  # may a person start without a signed launch link
     ics: str | None = None  # mutuelle only: SEPA creditor identifier
 

@@ -13,12 +13,19 @@ from typing import Any
 
 from app.config_values import ConfigError
 from app.model.dossier import is_organisation
-from app.model.organisation import JOURNEY_OF_KIND, SOURCES, Branding, Organisation, Webhook
+from app.model.organisation import (
+    DELIVERED_RETENTION_DAYS,
+    JOURNEY_OF_KIND,
+    SOURCES,
+    Branding,
+    Organisation,
+    Webhook,
+)
 from app.organisations import checks
 
 ORGANISATION_KEYS = frozenset({
     "name", "kind", "contact", "dpo", "siret", "sources", "return_urls", "launch_secrets", "api_key_hashes",
-    "webhook", "branding", "retention_days", "allow_unsigned", "ics",
+    "webhook", "branding", "retention_days", "delivered_retention_days", "allow_unsigned", "ics",
 })
 BRANDING_KEYS = frozenset({"display_name", "logo", "accent_colour"})
 WEBHOOK_KEYS = frozenset({"url", "secret"})
@@ -78,7 +85,8 @@ class _Entry:
             api_key_hashes=self.strings("api_key_hashes", checks.api_key_hash),
             webhook=self.webhook(),
             branding=self.branding(name, logos_dir),
-            retention_days=self.retention_days(),
+            retention_days=self.days("retention_days"),
+            delivered_retention_days=self.days("delivered_retention_days") or DELIVERED_RETENTION_DAYS,
             allow_unsigned=self.boolean("allow_unsigned"),
             ics=self.ics(kind),
         )
@@ -133,10 +141,10 @@ class _Entry:
 
         return self.strings("sources", known) if "sources" in self.table else SOURCES
 
-    def retention_days(self) -> int | None:
-        value = self.table.get("retention_days")
+    def days(self, key: str) -> int | None:
+        value = self.table.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise self.error("retention_days", "must be a whole number of days, at least 1")
+            raise self.error(key, "must be a whole number of days, at least 1")
         return value
 
     def ics(self, kind: str) -> str | None:

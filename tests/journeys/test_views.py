@@ -290,6 +290,26 @@ def test_a_double_submission_stores_one_dossier_and_empties_the_session(client, 
     assert client.get(f"{CHU}/formulaire").status_code == 303
 
 
+def test_the_receipt_says_transmitted_then_received_once_acknowledged(client, app):
+    from app.extensions import services
+
+    sign_in(client)
+    to_review(client)
+    client.post(f"{CHU}/envoi", data={"csrf_token": csrf_token(client.get(f"{CHU}/verification").get_data(
+        as_text=True))})
+    receipt = client.get(f"{CHU}/recepisse").get_data(as_text=True)
+    assert 'data-state="submitted"' in receipt and "<strong>transmis</strong>" in receipt
+    assert "reçu par" not in receipt
+    store = services(app).dossiers
+    store.mark_delivered(session_of(client).receipt.reference)
+    received = client.get(f"{CHU}/recepisse").get_data(as_text=True)
+    delivered_at = store.get(session_of(client).receipt.reference).delivered_at
+    assert 'data-state="delivered"' in received and "transmis</strong>" not in received
+    assert re.search(r"reçu par Centre hospitalier de Démonstration le [0-9]{1,2}(er)? [a-zéû]+ 20[0-9]{2} à "
+                     r"[0-9]{1,2} h [0-9]{2}", received)
+    assert str(delivered_at.year) in received
+
+
 def test_the_idempotency_key_survives_edits_of_the_same_draft(client):
     sign_in(client)
     to_review(client)

@@ -43,6 +43,12 @@ def test_a_valid_registry_loads():
     assert mutuelle.sources == ("c2s", "cnam") and mutuelle.return_urls == () and mutuelle.webhook is None
     assert mutuelle.branding == Branding(display_name="Mutuelle d’Exemple")
     assert mutuelle.retention_days is None and mutuelle.dpo == "" and mutuelle.siret == ""
+    assert mutuelle.delivered_retention_days == 7
+
+
+def test_the_post_delivery_retention_is_per_organisation():
+    chu = parse(registry(chu_x={**HOSPITAL, "delivered_retention_days": 2}))["chu-x"]
+    assert chu.delivered_retention_days == 2
 
 
 def test_an_empty_registry_has_no_organisation():
@@ -85,6 +91,8 @@ def test_a_bad_slug_is_refused(slug):
     ("retention_days", 0, "'chu-x': retention_days must be a whole number"),
     ("retention_days", True, "'chu-x': retention_days must be a whole number"),
     ("retention_days", 30.5, "'chu-x': retention_days must be a whole number"),
+    ("delivered_retention_days", 0, "'chu-x': delivered_retention_days must be a whole number"),
+    ("delivered_retention_days", "7", "'chu-x': delivered_retention_days must be a whole number"),
     ("api_key_hashes", ["sha256:" + "A" * 64], r"'chu-x': api_key_hashes\[0\] must be \"sha256:\""),
     ("api_key_hashes", ["md5:" + "a" * 32], r"'chu-x': api_key_hashes\[0\] must be \"sha256:\""),
 ])
