@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from app.delivery import fhir, hl7
 from app.delivery.webhooks.sender import WebhookSender
 from app.delivery.webhooks.settings import WebhookSettings
 from app.dossiers import database
@@ -103,16 +102,7 @@ def content_of(journey: str) -> dict:
 
 
 @pytest.fixture
-def fake_renderings(monkeypatch):
-    """Simple stand-ins for the FHIR and HL7 renderings (being written in their own branch)."""
-    monkeypatch.setattr(fhir, "to_fhir_bundle", lambda dossier, organisation: {
-        "resourceType": "Bundle", "type": "collection", "identifier": {"value": dossier.reference}})
-    monkeypatch.setattr(hl7, "to_adt_a05", lambda dossier, organisation: (
-        f"MSH|^~\\&|DROITS-CONNECT||{organisation.id}||20261122131000||ADT^A05^ADT_A05|{dossier.reference}|P|2.5\r"))
-
-
-@pytest.fixture
-def api_app(make_app, tmp_path, fake_renderings):
+def api_app(make_app, tmp_path):
     return make_app(**keyed_registry(tmp_path / "registry"))
 
 

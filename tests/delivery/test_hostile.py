@@ -43,7 +43,7 @@ def test_no_key_or_a_malformed_one_is_a_401(api, submit, authorization):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_revoked_key_is_refused_and_the_remaining_one_works(make_app, tmp_path, fake_renderings):
+def test_a_revoked_key_is_refused_and_the_remaining_one_works(make_app, tmp_path):
     # The hospital revoked its first key (flask organisations revoke-api-key): only the new one is left.
     overrides = keyed_registry(tmp_path / "registry")
     app = make_app(**overrides)
@@ -52,7 +52,7 @@ def test_a_revoked_key_is_refused_and_the_remaining_one_works(make_app, tmp_path
     assert client.get("/api/v1/dossiers", headers=bearer(HOSPITAL_NEW_KEY)).status_code == 200
 
 
-def test_the_cli_revocation_takes_effect_at_the_next_start(make_app, tmp_path, fake_renderings):
+def test_the_cli_revocation_takes_effect_at_the_next_start(make_app, tmp_path):
     from app.model.organisation import api_key_hash
 
     overrides = keyed_registry(tmp_path / "registry")
@@ -135,7 +135,7 @@ def test_brute_force_is_stopped_per_client_address(api, submit):
     assert other.status_code == 200
 
 
-def test_each_key_has_its_own_rate_limit(make_app, tmp_path, fake_renderings):
+def test_each_key_has_its_own_rate_limit(make_app, tmp_path):
     client = make_app(API_RATE_LIMIT="3 per minute", **keyed_registry(tmp_path / "registry")).test_client()
     for _ in range(3):
         assert client.get("/api/v1/dossiers", headers=bearer()).status_code == 200

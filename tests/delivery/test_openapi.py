@@ -18,7 +18,7 @@ EXAMPLES = 40  # per operation: the whole file stays within a few seconds
 
 
 @pytest.fixture
-def api_app(make_app, tmp_path, fake_renderings):
+def api_app(make_app, tmp_path):
     # Generous rate limits: the point here is conformance, not throttling (test_hostile.py covers that), and
     # schemathesis's own checks send requests without a key or with a bad one.
     return make_app(API_RATE_LIMIT="100000 per minute", API_AUTH_FAILURE_LIMIT="100000 per minute",

@@ -73,7 +73,7 @@ def test_rate_limits_are_checked_at_start():
 
 
 @pytest.mark.services
-def test_limits_are_shared_through_redis_when_configured(make_app, tmp_path, redis_url, fake_renderings):
+def test_limits_are_shared_through_redis_when_configured(make_app, tmp_path, redis_url):
     import redis
 
     client = redis.Redis.from_url(redis_url)

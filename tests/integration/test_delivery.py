@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import requests
+from fhir.resources.R4B.bundle import Bundle
+from hl7apy.parser import parse_message
 
 from app.extensions import services
 from app.model.organisation import api_key_hash
-from tests.delivery.conftest import HOSPITAL_KEY, MUTUELLE_KEY, fake_renderings  # noqa: F401  (fixture)
+from tests.delivery.conftest import HOSPITAL_KEY, MUTUELLE_KEY
 from tests.integration.test_journeys import fill, send, start
 
 
@@ -20,7 +22,7 @@ def api(stack, method: str, path: str, key: str = HOSPITAL_KEY, accept: str = "a
                             headers={"Authorization": f"Bearer {key}", "Accept": accept})
 
 
-def test_the_hospital_receives_and_acknowledges_the_dossier(make_stack, fake_renderings):  # noqa: F811
+def test_the_hospital_receives_and_acknowledges_the_dossier(make_stack):
     stack = make_stack(per_organisation={"chu-demo": {"api_key_hashes": [api_key_hash(HOSPITAL_KEY)]},
                                          "mutuelle-demo": {"api_key_hashes": [api_key_hash(MUTUELLE_KEY)]}})
     browser, _ = start(stack, stack.launch_path("chu-demo", ref="ADM-2026-7"), "test")
@@ -38,9 +40,14 @@ def test_the_hospital_receives_and_acknowledges_the_dossier(make_stack, fake_ren
     assert dossier["content"]["portal_reference"] == "ADM-2026-7"
     assert dossier["content"]["declarant"]["birth_name"]["source"] == "franceconnect"
     fhir = api(stack, "GET", f"/api/v1/dossiers/{reference}", accept="application/fhir+json")
-    assert fhir.headers["Content-Type"] == "application/fhir+json" and fhir.json()["resourceType"] == "Bundle"
+    assert fhir.headers["Content-Type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(fhir.json())  # the real rendering, parsed back as a receiver would
+    patient = next(entry.resource for entry in bundle.entry if entry.resource.__resource_type__ == "Patient")
+    assert patient.name[0].family == "DUBOIS"
     hl7 = api(stack, "GET", f"/api/v1/dossiers/{reference}", accept="application/hl7-v2")
-    assert hl7.status_code == 200 and hl7.text.startswith("MSH|")
+    message = parse_message(hl7.text.replace("\n", "\r"), find_groups=False)
+    assert hl7.status_code == 200 and message.msh.msh_9.to_er7() == "ADT^A05^ADT_A05"
+    assert "DUBOIS" in message.pid.pid_5.to_er7()
     assert api(stack, "GET", f"/api/v1/dossiers/{reference}", key=MUTUELLE_KEY).status_code == 404
 
     ack = api(stack, "POST", f"/api/v1/dossiers/{reference}/ack")
