@@ -4,12 +4,17 @@ sandbox, comes back to the portal, and the portal verifies the signed result wit
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import importlib.util
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from app.extensions import services
+from app.model.organisation import api_key_hash
 from tests.integration.test_journeys import fill, send
 from tests.sandbox.server import run_wsgi_factory
 
@@ -66,3 +71,46 @@ def test_cancelling_sends_the_person_back_with_a_signed_cancel(make_stack, examp
     page = browser.submit("Abandonner")
     assert page.url.startswith(example_portal.RETURN_URL)
     assert "Résultat vérifié : cancelled" in page.text and "PORTAIL-9" in page.text
+
+
+@pytest.fixture
+def example_receiver(monkeypatch):
+    """The example receiver (examples/portal/receiver.py), served on a free loopback port."""
+    spec = importlib.util.spec_from_file_location("example_receiver", EXAMPLE.with_name("receiver.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with run_wsgi_factory(lambda url: module.app) as (url, _):
+        monkeypatch.setattr(module, "RECEIVER_URL", url)
+        yield module
+
+
+def test_the_example_receiver_gets_the_webhook_pulls_every_format_and_acknowledges(
+        make_stack, example_portal, example_receiver):
+    key, secret = "dc_live_" + secrets.token_urlsafe(32), "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    stack = make_stack(
+        extra_return_urls=(example_portal.RETURN_URL,), WEBHOOK_QUEUE="immediate",
+        per_organisation={"chu-demo": {"api_key_hashes": [api_key_hash(key)],
+                                       "webhook": {"url": example_receiver.RECEIVER_URL + "/", "secret": secret}}})
+    example_portal.SERVICE_URL = example_receiver.SERVICE_URL = stack.service_url
+    example_receiver.API_KEY, example_receiver.WEBHOOK_SECRET = key, secret
+    browser = stack.browser()
+    browser.get(example_portal.launch_link("PORTAIL-77"))
+    browser.submit("FranceConnect")
+    browser.submit("test")
+    browser.submit("Continuer")
+    browser.submit("Continuer", extra={"patient": "self"})
+    fill(browser)
+    reference = send(browser)
+
+    (delivery,) = example_receiver.received.values()  # the webhook arrived, its signature verified
+    assert delivery["event"]["data"] == {"organisation": "chu-demo", "dossier_reference": reference,
+                                         "portal_reference": "PORTAIL-77"}
+    assert delivery["json"]["content"]["portal_reference"] == "PORTAIL-77"
+    assert delivery["fhir"]["resourceType"] == "Bundle" and delivery["hl7"].startswith("MSH|")
+    assert delivery["ack"]["status"] == "delivered"
+
+    dossiers = services(stack.service).dossiers
+    summary = dossiers.summary(reference)
+    assert summary.status == "delivered" and summary.purge_after == summary.delivered_at + dt.timedelta(days=7)
+    assert dossiers.purge(now=summary.purge_after - dt.timedelta(seconds=1)).dossiers == 0
+    assert dossiers.purge(now=summary.purge_after).dossiers == 1  # gone on its post-delivery schedule
