@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 
 import click
@@ -16,6 +17,10 @@ from sqlalchemy import Engine
 from app.dossiers import database
 from app.dossiers.errors import DossierDecryptionError
 from app.dossiers.room import DossiersRoom
+
+# Webhook notices carry no personal data; they are kept a while for operators (list, replay), then forgotten.
+OUTBOX_DELIVERED_KEPT = dt.timedelta(days=30)
+OUTBOX_DEAD_KEPT = dt.timedelta(days=90)
 
 
 def register(app: Flask, room: DossiersRoom) -> None:
@@ -36,9 +41,12 @@ def _dossiers_commands(room: DossiersRoom) -> AppGroup:
         """Delete the dossiers and audit events whose retention has ended."""
         report = store.purge()
         launches = room.launches.purge()
+        webhooks = room.outbox.forget(delivered_for=OUTBOX_DELIVERED_KEPT, dead_for=OUTBOX_DEAD_KEPT)
         click.echo(f"Purged {report.dossiers} dossier(s) and {report.audit_events} audit event(s).")
         if launches:
             click.echo(f"Forgot {launches} expired launch token(s).")
+        if webhooks:
+            click.echo(f"Forgot {webhooks} finished webhook(s).")
 
     @group.command("rekey")
     def rekey() -> None:

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.dossiers.models import WebhookOutbox, utcnow
@@ -125,6 +125,16 @@ class Outbox:
             log.info("webhook %s replayed", outbox_id)
             self.committed([outbox_id])
         return replayed
+
+
+    def forget(self, *, delivered_for: dt.timedelta, dead_for: dt.timedelta, now: dt.datetime | None = None) -> int:
+        """Delete the rows whose story is over: delivered ones after `delivered_for` (the receiver has had them
+        long since), dead ones after `dead_for` (left for an operator to replay until then)."""
+        now = now or self._clock()
+        over = ((WebhookOutbox.status == "delivered") & (WebhookOutbox.delivered_at <= now - delivered_for)) | (
+            (WebhookOutbox.status == "dead") & (WebhookOutbox.created_at <= now - dead_for))
+        with Session(self.engine) as session, session.begin():
+            return session.execute(delete(WebhookOutbox).where(over)).rowcount or 0
 
 
 def new_outbox_id() -> str:

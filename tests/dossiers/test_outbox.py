@@ -96,3 +96,17 @@ def test_only_a_dead_row_is_replayed(store):
     entry = store.outbox.get(outbox_id)
     assert (entry.status, entry.attempts, entry.last_error) == ("pending", 0, "http_500")
     assert store.outbox.replay("msg_unknown") is False
+
+
+def test_finished_rows_are_forgotten_on_schedule_and_pending_ones_never(store, clock):
+    import datetime as dt
+
+    delivered, dead, pending = (store.outbox.record(SUBMITTED) for _ in range(3))
+    store.outbox.delivered(delivered)
+    store.outbox.failed(dead, "http_500", None)
+    keep = {"delivered_for": dt.timedelta(days=30), "dead_for": dt.timedelta(days=90)}
+    assert store.outbox.forget(**keep, now=clock() + dt.timedelta(days=29)) == 0
+    assert store.outbox.forget(**keep, now=clock() + dt.timedelta(days=31)) == 1
+    assert store.outbox.get(delivered) is None and store.outbox.get(dead).status == "dead"
+    assert store.outbox.forget(**keep, now=clock() + dt.timedelta(days=91)) == 1
+    assert store.outbox.get(pending).status == "pending"  # owed to the organisation: never dropped
