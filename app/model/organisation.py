@@ -33,6 +33,12 @@ class Branding:
 class Webhook:
     url: str  # https (http only for loopback), no query or fragment
     secret: str = field(repr=False)  # Standard Webhooks secret "whsec_<base64>"
+    # During a rotation, the secrets the receiver may still verify with: each signs too (Standard Webhooks).
+    previous_secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.secret, *self.previous_secrets)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,7 @@ ORGANISATION_KEYS = frozenset({
     "webhook", "branding", "retention_days", "delivered_retention_days", "allow_unsigned", "ics",
 })
 BRANDING_KEYS = frozenset({"display_name", "logo", "accent_colour"})
-WEBHOOK_KEYS = frozenset({"url", "secret"})
-SECRET_KEYS = ("launch_secrets", "webhook.secret")
+WEBHOOK_KEYS = frozenset({"url", "secret", "previous_secrets"})
 
 
 def load_registry(path: Path, *, production: bool, logos_dir: Path | None = None) -> dict[str, Organisation]:
@@ -106,8 +105,10 @@ class _Entry:
             raise self.error(key, "must be a non-empty string")
         return value.strip()
 
-    def strings(self, key: str, check: Callable[[str], str]) -> tuple[str, ...]:
-        values = self.table.get(key, [])
+    def strings(self, key: str, check: Callable[[str], str], *, table: Mapping | None = None,
+                prefix: str = "") -> tuple[str, ...]:
+        values = (self.table if table is None else table).get(key, [])
+        key = prefix + key
         if not isinstance(values, list):
             raise self.error(key, "must be a list of strings")
         checked = []
@@ -159,7 +160,10 @@ class _Entry:
         table = self._table("webhook", self.table["webhook"], WEBHOOK_KEYS)
         url = self.checked("webhook.url", checks.webhook_url, self.string("webhook.url", table=table))
         secret = self.checked("webhook.secret", checks.webhook_secret, self.string("webhook.secret", table=table))
-        return Webhook(url=url, secret=secret)
+        previous = self.strings("previous_secrets", checks.webhook_secret, table=table, prefix="webhook.")
+        if secret in previous:
+            raise self.error("webhook.previous_secrets", "repeats the current secret")
+        return Webhook(url=url, secret=secret, previous_secrets=previous)
 
     def branding(self, name: str, logos_dir: Path | None) -> Branding:
         table = self._table("branding", self.table.get("branding", {}), BRANDING_KEYS)

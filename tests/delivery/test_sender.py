@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import socket
@@ -162,3 +163,20 @@ def test_a_2xx_not_recorded_is_sent_again_under_the_same_id(outbox, clock, url, 
     clock.advance(31 + 1)
     assert sender.deliver_due() == [Attempt(outbox_id, "delivered")]
     assert [r.id for r in receiver.received] == [outbox_id, outbox_id]
+
+
+def test_while_a_secret_rotates_the_receiver_verifies_with_either(outbox, clock, receiver, url):
+    from dataclasses import replace
+
+    from app.delivery.webhooks.sender import WebhookSender
+    from tests.delivery.conftest import organisation, settings
+
+    new = "whsec_" + base64.b64encode(b"n" * 32).decode()
+    rotating = organisation(url)
+    rotating = replace(rotating, webhook=replace(rotating.webhook, secret=new, previous_secrets=(SECRET,)))
+    sender = WebhookSender(outbox, {"chu-demo": rotating}, settings(), clock=clock, rng=lambda: 0.0)
+    outbox_id = outbox.record(EVENT)
+    assert sender.deliver(outbox_id) == Attempt(outbox_id, "delivered")
+    [request] = receiver.received
+    for secret in (new, SECRET):  # a receiver still on the old secret, and one already on the new
+        assert Webhook(secret).verify(request.body, request.headers)["type"] == "dossier.submitted"

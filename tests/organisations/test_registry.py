@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from app.config_values import ConfigError
@@ -249,3 +251,14 @@ def test_http_urls_other_than_loopback_are_refused_in_production_too():
     assert "must use https" in refusal(spoilt(HOSPITAL, "return_urls", ["http://chu.fr/retour"]), production=True)
     loopback = spoilt(HOSPITAL, "return_urls", ["http://127.0.0.1:8000/retour"])
     assert parse(registry(chu_x=loopback), production=True)["chu-x"].return_urls
+
+
+def test_a_webhook_secret_rotates_with_previous_secrets():
+    old = "whsec_" + base64.b64encode(b"o" * 32).decode()
+    rotating = {**HOSPITAL, "webhook": {**HOSPITAL["webhook"], "previous_secrets": [old]}}
+    webhook = parse(registry(chu_x=rotating))["chu-x"].webhook
+    assert webhook.secrets == (WEBHOOK_SECRET, old) and old not in repr(webhook)
+    repeated = {**HOSPITAL, "webhook": {**HOSPITAL["webhook"], "previous_secrets": [WEBHOOK_SECRET]}}
+    assert "webhook.previous_secrets" in refusal(repeated) and WEBHOOK_SECRET not in refusal(repeated)
+    weak = {**HOSPITAL, "webhook": {**HOSPITAL["webhook"], "previous_secrets": ["whsec_short"]}}
+    assert "webhook.previous_secrets[0]" in refusal(weak)

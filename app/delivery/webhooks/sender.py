@@ -87,7 +87,7 @@ class WebhookSender:
             checks.webhook_url(url)  # https, or http on loopback only: the registry checked it, we do again
         except ValueError:
             return "insecure_url"
-        headers = signing.headers((organisation.webhook.secret,), entry.id, int(time.time()), entry.payload)
+        headers = signing.headers(organisation.webhook.secrets, entry.id, int(time.time()), entry.payload)
         try:
             answer = self._http.call("POST", url, path=urlsplit(url).path or "/", headers=headers,
                                      data=entry.payload.encode())
