@@ -32,9 +32,14 @@ C2S_ERRORS: dict[str, tuple[int, str, str]] = {
 _PROVIDER_CODES = ("37", "40")  # errors of the upstream provider carry it in meta (A.8)
 
 
+# The parameter the published examples name in `source` (api-particulier-openapi-v3.yml): the token for 0010x.
+_SOURCES = {"00100": "token", "00101": "token", "00103": "token", "00105": "token", "00203": "recipient"}
+
+
 def c2s_error(code: str, *, detail_suffix: str = "", parameter: str | None = None) -> Response:
     """One API Particulier v3 error, by its documented code."""
     status, title, detail = C2S_ERRORS[code]
+    parameter = parameter or _SOURCES.get(code)
     error = {
         "code": code,
         "title": title,
