@@ -587,6 +587,25 @@ def test_userinfo_sends_the_raw_idp_birthdate_of_a_presumed_date(client):
     assert claims["birthplace"] == "" and claims["birthcountry"] == "99217"
 
 
+def test_amr_and_idp_id_are_scopes_as_in_fcp_low(client):
+    # fcp-low.scopes.ts lists both; the sandbox answered invalid_scope before.
+    claims = userinfo_claims(client, "test", "openid amr idp_id")
+    assert claims["amr"] == ["pwd"] and claims["idp_id"] == identities.IDP_ID
+
+
+@pytest.mark.parametrize("login, expected", [
+    ("genre_indéfini", {"gender": "unspecified"}),
+    ("prénom_composé_avec_espace", {"given_name_array": ["Jean Philippe", "Pierre", "Louis"],
+                                    "given_name": "Jean Philippe Pierre Louis", "preferred_username": "Martin"}),
+    ("sans_mail", {"preferred_username": "DUFOUR"}),
+    ("test_CORSE_2A", {"preferred_username": "Mario"}),
+    ("étranger_présumé_né_jour_et_mois", {"birthdate": "1992-01-01", "idp_birthdate": "1992-00-00"}),
+])
+def test_userinfo_carries_franceconnects_values(client, login, expected):
+    claims = userinfo_claims(client, login, "openid profile birth idp_birthdate")
+    assert {name: claims.get(name) for name in expected} == expected
+
+
 def test_userinfo_accepts_the_access_token_as_a_query_parameter(client):
     body = tokens(client)
     response = client.get("/api/v2/userinfo", query_string={"access_token": body["access_token"]})
