@@ -12,11 +12,13 @@ HTTP from a signed launch link: the journey's first step and its form, or a Fren
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from app.sandbox import identities
+from app.sandbox.providers import data
 
 JOURNEYS = {"preadmission": "chu-demo", "adhesion": "mutuelle-demo"}
 REFUSED_BY_FC = {i.login for i in identities.IDENTITIES if i.refused_by_fc or i.email is None}
@@ -46,11 +48,19 @@ def test_the_table_covers_every_identity():
 
 @pytest.mark.parametrize("journey", JOURNEYS)
 @pytest.mark.parametrize("login", ADMITTED)
-def test_an_admitted_identity_reaches_the_journeys_first_step(stack, journey, login):
+def test_an_admitted_identity_reaches_the_journeys_first_step(stack, caplog, journey, login):
+    caplog.set_level(logging.DEBUG)
     browser = sign_in(stack, journey, login)
     page = browser.page
     assert page.status_code == 200 and urlsplit(page.url).path.endswith("/personnes"), page.url
     assert 'lang="fr"' in page.text
+    identity, record = identities.find(login), data.find(login)
+    secrets = [identity.family_name, identity.given_name, identity.birthdate, identity.email]
+    if record.cnam is not None:
+        secrets += [record.cnam.insured.nir, record.cnam.insured.nir[:13]]
+    assert "franceconnect login succeeded" in caplog.text  # the service's log lines are captured
+    for secret in filter(None, secrets):
+        assert secret not in caplog.text, "a name, date, e-mail or NIR reached the logs"
 
 
 @pytest.mark.parametrize("login", ADMITTED)
