@@ -19,6 +19,7 @@ import pytest
 
 from app.sandbox import identities
 from app.sandbox.providers import data
+from app.web import nir_fr
 
 JOURNEYS = {"preadmission": "chu-demo", "adhesion": "mutuelle-demo"}
 REFUSED_BY_FC = {i.login for i in identities.IDENTITIES if i.refused_by_fc or i.email is None}
@@ -68,7 +69,10 @@ def test_the_pre_admission_form_opens_for_the_person_themselves(stack, login):
     browser = sign_in(stack, "preadmission", login)
     page = browser.submit("Continuer", extra={"patient": "self"})
     assert page.status_code == 200 and "first_names" in page.text, page.url
-    identity = identities.find(login)
+    identity, family = identities.find(login), data.find(login).cnam
+    if family is not None:
+        # The NIR is certified with its key, also when the CNAM gave 13 characters (sans_telephone).
+        assert nir_fr(family.insured.nir) in page.text, login
     sex_asked = 'name="sex"' in page.text and "disabled" not in _field(page.text, "sex")
     assert sex_asked == (identity.gender == "unspecified"), login
 

@@ -49,7 +49,7 @@ def parse_window(date_debut: str | None, date_fin: str | None, today: dt.date) -
 
 def beneficiaire(person: Person, c2s: C2S | None) -> dict:
     return {
-        "nir": person.nir,
+        "nir": person.nir[:13] if person.nir_13 else person.nir,
         "nom_famille": person.nom_famille,
         "nom_usage": person.nom_usage or person.nom_famille,
         "prenom": person.prenom,

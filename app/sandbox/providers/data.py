@@ -55,7 +55,8 @@ accents, as its files do (UNCONFIRMED for the API), so matching FC's identity ne
 | et_mois`                   |                                    |                                                   |
 | `moins_16_ans`             | non-beneficiary                    | CPAM de Paris; NIR 115067511392255; qualite       |
 |                            |                                    | "enfant"; médecin traitant                        |
-| `sans_telephone`           | non-beneficiary                    | CPAM de Paris; NIR 190127511991487                |
+| `sans_telephone`           | non-beneficiary                    | CPAM de Paris; NIR 190127511991487, given by /me  |
+|                            |                                    | in 13 characters (1901275119914, no key)          |
 | `sans_mail_sans_tel`       | non-beneficiary                    | CPAM de Paris; NIR 290127511992526                |
 | FC refuses (`sans_genre`…) | no data: FranceConnect never lets them through                                         |
 
@@ -117,6 +118,9 @@ class Person:
     medecin: Medecin | None = None
     exonerations: tuple[Exoneration, ...] = ()
     amo_depuis: str | None = None  # start of basic rights; None: since birth
+    # /me and /me/beneficiaires give the NIR without its key: the OpenAPI types it as a bare string, and which form
+    # the API sends is not documented, so one identity shows the other (the `nir` header takes either).
+    nir_13: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class Family:
     beneficiaires: tuple[Person, ...] = ()  # answered by /me/beneficiaires
 
     def member(self, nir: str) -> Person | None:
-        return next((p for p in (self.insured, *self.beneficiaires) if p.nir == nir), None)
+        return next((p for p in (self.insured, *self.beneficiaires) if nir in (p.nir, p.nir[:13])), None)
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,7 @@ RECORDS: dict[str, ProviderData] = {
         "115067511392255", "POSTEUR", "ALAIN", "2015-06-20", qualite="enfant",
         medecin=Medecin("HAMIDI", "NADIA", "751999008", "2016-01-11")))),
     "sans_telephone": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
-        "190127511991487", "MEUNIER", "HUGO", "1990-12-19", amo_depuis="2008-09-01"))),
+        "190127511991487", "MEUNIER", "HUGO", "1990-12-19", amo_depuis="2008-09-01", nir_13=True))),
     "sans_mail_sans_tel": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
         "290127511992526", "DUPAIN", "EVA", "1990-12-06", amo_depuis="2008-09-01"))),
 }
