@@ -19,6 +19,10 @@ from app.model import rights
 C2S_PATH = "/v3/dss/complementaire_sante_solidaire/france_connect"
 _SIRET = re.compile(r"[0-9]{14}")
 _ERROR_CODE = re.compile(r"[0-9]{5}")  # v3 envelope: errors[0].code
+# The one 422 the published document gives for the person rather than the request: "Un ou plusieurs paramètres de
+# civilité ne sont pas correctement formatés" (the identity FranceConnect holds cannot be matched). 00203 (recipient
+# missing) and any other 422 are our request's fault.
+_PERSON_NOT_IDENTIFIED = "00366"
 _ERROR_KIND = re.compile(r"[a-z][a-z_]{0,63}")  # v2 envelope: error ("not_found", "bad_request"…)
 # A.6 data-quality alert, still present in 2026-04: avec_participation may be wrong. Flip once CNAV's fix is confirmed.
 _PARTICIPATION_RELIABLE = False
@@ -36,7 +40,7 @@ class ApiParticulierError(Exception):
         self.retry_after = retry_after
 
 
-class ApiParticulierNotFound(ApiParticulierError): ...  # 404: unknown to the RNCPS (40003, 35003, 37003)
+class ApiParticulierNotFound(ApiParticulierError): ...  # 404 (40003, 35003, 37003), 422 00366: person not identified
 
 
 class ApiParticulierTokenRefused(ApiParticulierError): ...  # 401: FC token malformed/expired/lacking scopes (5000x)
@@ -48,7 +52,7 @@ class ApiParticulierForbidden(ApiParticulierError): ...  # 403 00100: FC client 
 class ApiParticulierConflict(ApiParticulierError): ...  # 409 00015: the same request is already running
 
 
-class ApiParticulierUnprocessable(ApiParticulierError): ...  # 422 and other 4xx: our request is malformed
+class ApiParticulierUnprocessable(ApiParticulierError): ...  # 422 but 00366 (00203…), other 4xx: our request
 
 
 class ApiParticulierRateLimited(ApiParticulierError): ...  # 429, or still inside a previous 429's wait
@@ -98,7 +102,9 @@ def _raise_for_status(response: outbound.HttpResponse) -> None:
         error = ApiParticulierUnprocessable  # e.g. the v2-style 400 for an invalid recipient SIRET
     else:
         error = ApiParticulierInvalidResponse  # 1xx, 204 and other 2xx: not the documented answer
-    if error is ApiParticulierNotFound and code is None and kind != "not_found":
+    if status == 422 and code == _PERSON_NOT_IDENTIFIED:
+        error = ApiParticulierNotFound
+    elif error is ApiParticulierNotFound and code is None and kind != "not_found":
         # A 404 without API Particulier's envelope comes from a proxy or a wrong base URL, not from the RNCPS:
         # reporting "unknown person" would hide a configuration error behind a normal outcome.
         error = ApiParticulierInvalidResponse

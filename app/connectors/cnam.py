@@ -14,7 +14,7 @@ from typing import Any
 
 from app import outbound
 from app.connectors import payload as body_of
-from app.connectors.nir import is_valid_nir, validate_nir
+from app.connectors.nir import InvalidNir, full_nir, validate_nir
 from app.model import rights
 
 _MAX_TEXT = 1000
@@ -175,8 +175,12 @@ def _list_of_objects(value: Any, where: str) -> list[_Fields]:
 
 def _beneficiary(f: _Fields) -> rights.Beneficiary:
     nir = f.text("nir")
-    if nir is not None and not is_valid_nir(nir):
-        raise CnamInvalidResponse(f"{f.where}.nir is not a valid NIR")
+    try:
+        # 13 or 15 characters (B.5 types it as a bare string); kept as 15, the form the `nir` header then sends
+        # (which form the header expects is not documented either).
+        nir = None if nir is None else full_nir(nir)
+    except InvalidNir:
+        raise CnamInvalidResponse(f"{f.where}.nir is not a valid NIR") from None
     return rights.Beneficiary(
         nir=nir, last_name=f.text("nom_famille"), usage_name=f.text("nom_usage"), first_name=f.text("prenom"),
         birth_date=f.date("date_naissance"), birth_rank=f.integer("rang_naissance"),

@@ -14,6 +14,8 @@ from stdnum.fr import nir as stdnum_nir
 # stdnum's own `compact` strips spaces and dots and upper-cases; we accept none of that in a header value,
 # so the strict shape is checked here first. `[0-9]` (not `\d`) keeps non-ASCII digits out.
 _SHAPE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}")
+# The same without the two key digits: the "NIR à 13 caractères" many registers store.
+_SHAPE_13 = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}")
 
 
 class InvalidNir(ValueError):
@@ -35,6 +37,17 @@ def validate_nir(value: object) -> str:
     if not stdnum_nir.is_valid(value):
         raise InvalidNir("NIR key does not match", reason="key")
     return value
+
+
+def full_nir(value: object) -> str:
+    """The 15-character NIR of a 13- or 15-character one: the key is computed for 13, checked for 15.
+
+    The CNAM's OpenAPI types `nir` as a bare string; whether its `/me` gives 13 or 15 characters is not documented,
+    so both are read (data-providers.md B.5, UNCONFIRMED).
+    """
+    if isinstance(value, str) and _SHAPE_13.fullmatch(value):
+        return value + stdnum_nir.calc_check_digits(value)
+    return validate_nir(value)
 
 
 def is_valid_nir(value: object) -> bool:

@@ -38,7 +38,7 @@ _C2S_OUTCOMES: tuple[tuple[type[Exception], str, str], ...] = (
     (api_particulier.ApiParticulierNotFound, "not_found", "not_found"),
     (api_particulier.ApiParticulierTokenRefused, "refused", "token_refused"),
     (api_particulier.ApiParticulierForbidden, "refused", "forbidden"),
-    (api_particulier.ApiParticulierUnprocessable, "unavailable", "unprocessable"),  # 422: not_found, see below
+    (api_particulier.ApiParticulierUnprocessable, "unavailable", "unprocessable"),  # our request (422 00203…)
     (api_particulier.ApiParticulierRateLimited, "unavailable", "rate_limited"),
     (api_particulier.ApiParticulierConflict, "unavailable", "conflict"),
     (api_particulier.ApiParticulierUnavailable, "unavailable", "unavailable"),
@@ -213,8 +213,6 @@ def _c2s_result(outcomes: ledger.Outcomes) -> SourceResult:
     if outcome.error is None:
         return SourceResult("c2s", "ok", "c2s_ok", outcome.value, outcome.retrieved_at)
     status, reason = ledger.failure("c2s", outcome.error, _C2S_OUTCOMES)
-    if isinstance(outcome.error, api_particulier.ApiParticulierUnprocessable) and outcome.error.status_code == 422:
-        status = "not_found"  # A.8 00366: SNGI could not identify the person; other 4xx are our configuration
     return SourceResult("c2s", status, reason, retrieved_at=outcome.retrieved_at)
 
 

@@ -59,7 +59,10 @@ _ERROR_MOTIFS = {
     "invalid_acr": "configuration",
     "unsupported_response_type": "configuration",
 }
-MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec")
+MOTIFS = ("annule", "indisponible", "configuration", "expire", "echec", "identite")
+# The userinfo was verified but lacks what anchors a person (birth name, birth date) or holds an unknown value:
+# a clear refusal that says so, not "we could not verify" (franceconnect.client.fetch_userinfo).
+_IDENTITY_REASONS = ("userinfo_invalid_identity",)
 _EXTENSION = "franceconnect"
 
 
@@ -195,6 +198,8 @@ def _complete(code: str, tx, sign_in: SignInRequest):
     except FranceConnectConfigError as error:
         return _fail("configuration", error.reason, level=logging.ERROR, sign_in=sign_in)
     except FranceConnectProtocolError as error:
+        if error.reason in _IDENTITY_REASONS:
+            return _fail("identite", error.reason, sign_in=sign_in)
         return _fail("echec", error.reason, level=logging.ERROR, sign_in=sign_in)
 
     # The identity and the rights are fetched: the access token has no further use here.

@@ -111,10 +111,12 @@ def _person(cnam: CnamRights | None, index: int | None) -> Beneficiary | None:
 def _franceconnect_identity(identity: Identity, at: str | None) -> dict[str, Value]:
     values = {
         "birth_name": Value(identity.family_name, FRANCECONNECT, at),
-        "first_names": Value(identity.given_name, FRANCECONNECT, at),
         "birth_date": Value(identity.birthdate, FRANCECONNECT, at),
         "birth_country": Value(identity.birthcountry, FRANCECONNECT, at),  # INSEE COG code, 99100 = France
     }
+    if identity.given_name:
+        # Without one (never seen: FC refuses such identities, Y600006), the form asks the person to type it.
+        values["first_names"] = Value(identity.given_name, FRANCECONNECT, at)
     if identity.preferred_username:
         # Only when sent: without the scope, or without a usage name, the person may type one in.
         values["usage_name"] = Value(identity.preferred_username, FRANCECONNECT, at)
@@ -124,6 +126,8 @@ def _franceconnect_identity(identity: Identity, at: str | None) -> dict[str, Val
         values["birth_place"] = Value("", FRANCECONNECT, at)  # born abroad: FranceConnect gives no commune
     if identity.gender in SEXES:
         values["sex"] = Value(SEXES[identity.gender], FRANCECONNECT, at)
+    # "unspecified" (the RNIPP's third value) or no gender: the hospital's record and the NIR need F or M, so the
+    # form asks the person, who declares it; the identity keeps what FranceConnect said.
     return values
 
 
@@ -157,7 +161,7 @@ def _ayant_droit_identity(person: Beneficiary, insured: Beneficiary, at: str | N
 
 
 def _full_name(identity: Identity) -> str:
-    return f"{identity.given_name} {identity.preferred_username or identity.family_name}"
+    return " ".join(filter(None, (identity.given_name, identity.preferred_username or identity.family_name)))
 
 
 def _insurance(values: dict[str, Value], gaps: dict[str, str], person: Beneficiary, at: str | None, *,

@@ -14,7 +14,9 @@ FRANCE_COG = "99100"
 _COG_COMMUNE = re.compile(r"^(?:[0-8][0-9AB]|9[0-8AB])[0-9]{3}$")
 _COG_COUNTRY = re.compile(r"^99[0-9]{3}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-GENDERS = ("male", "female")
+# france-connect/sources back/libs/rnipp/src/enums/genders.enum.ts: the RNIPP's three values.
+GENDERS = ("male", "female", "unspecified")
+_MAX_FIRST_NAMES = 20
 
 
 class InvalidIdentity(ValueError):
@@ -26,14 +28,16 @@ class Identity:
     """A person as certified by FranceConnect (RNIPP identity on FC v2)."""
 
     sub: str = field(repr=False)
-    given_name: str = field(repr=False)
+    given_name: str = field(repr=False)  # "" when FranceConnect sent none: the form asks the person
     family_name: str = field(repr=False)
     birthdate: str = field(repr=False)  # YYYY-MM-DD; "presumed" parts are completed with 01
-    gender: str = field(repr=False)  # male | female (FranceConnect may also send other values)
+    gender: str = field(repr=False)  # male | female | unspecified, or "" when not sent: the form asks the person
     birthplace: str = field(default="", repr=False)  # INSEE COG commune; "" when born abroad
     birthcountry: str = field(default=FRANCE_COG, repr=False)  # INSEE COG country, 99100 = France
     email: str | None = field(default=None, repr=False)
     preferred_username: str | None = field(default=None, repr=False)  # nom d'usage, optional
+    # given_name_array: the civil registry's list, where one first name may hold a space ("Jean Philippe").
+    given_names: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def born_abroad(self) -> bool:
@@ -41,7 +45,8 @@ class Identity:
 
     @property
     def first_names(self) -> list[str]:
-        return self.given_name.split()
+        """The first names as the registry lists them; split on spaces only when FranceConnect gave no list."""
+        return list(self.given_names) if self.given_names else self.given_name.split()
 
     @property
     def birth_date(self) -> dt.date:
@@ -53,43 +58,44 @@ class Identity:
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Identity:
-        """Build an identity from userinfo claims, checking each claim's type and format."""
+        """Build an identity from userinfo claims, checking each claim's type and format.
 
-        def text(name: str, *, required: bool) -> str | None:
-            value = claims.get(name)
-            if value is None or value == "":
-                if required:
-                    raise InvalidIdentity(f"claim {name} is missing")
-                return None if value is None else ""
-            if not isinstance(value, str) or len(value) > 256 or any(ord(c) < 32 for c in value):
-                raise InvalidIdentity(f"claim {name} is malformed")
-            return value
-
-        sub = text("sub", required=True)
-        birthdate = text("birthdate", required=True)
+        sub, family_name and birthdate anchor the person: without them the sign-in is refused. A missing
+        given_name or gender is left for the person to declare on the form (FranceConnect itself refuses such
+        identities today, Y600006, but a userinfo is hostile input like any other).
+        """
+        claim = _Claims(claims)
+        birthdate = claim.text("birthdate", required=True)
         if not _DATE.match(birthdate):
             raise InvalidIdentity("claim birthdate is malformed")
         try:
             dt.date.fromisoformat(birthdate)
         except ValueError:
             raise InvalidIdentity("claim birthdate is not a date") from None
-        birthcountry = text("birthcountry", required=False) or FRANCE_COG
+        birthcountry = claim.text("birthcountry") or FRANCE_COG
         if not _COG_COUNTRY.match(birthcountry):
             raise InvalidIdentity("claim birthcountry is malformed")
-        birthplace = text("birthplace", required=False) or ""
+        birthplace = claim.text("birthplace") or ""
         if birthplace and not _COG_COMMUNE.match(birthplace):
-            raise InvalidIdentity("claim birthplace is malformed")
-        gender = text("gender", required=True)
+            if birthcountry == FRANCE_COG:
+                raise InvalidIdentity("claim birthplace is malformed")
+            # Born abroad, an identity provider may give the town as text (FC's naissance_etranger_birthplace_texte;
+            # FC checks birthplace only for France): no French commune to certify, so it is dropped.
+            birthplace = ""
+        gender = claim.text("gender") or ""
+        if gender and gender not in GENDERS:
+            raise InvalidIdentity("claim gender is not a known value")
         return cls(
-            sub=sub,
-            given_name=text("given_name", required=True),
-            family_name=text("family_name", required=True),
+            sub=claim.text("sub", required=True),
+            given_name=claim.text("given_name") or "",
+            family_name=claim.text("family_name", required=True),
             birthdate=birthdate,
             gender=gender,
             birthplace=birthplace,
             birthcountry=birthcountry,
-            email=text("email", required=False) or None,
-            preferred_username=text("preferred_username", required=False) or None,
+            email=claim.text("email") or None,
+            preferred_username=claim.text("preferred_username") or None,
+            given_names=claim.names("given_name_array"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,4 +104,37 @@ class Identity:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Identity:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        values = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        if "given_names" in values:
+            values["given_names"] = tuple(values["given_names"] or ())
+        return cls(**values)
+
+
+class _Claims:
+    """Typed reads of userinfo claims; messages name the claim, never its value."""
+
+    def __init__(self, claims: dict[str, Any]) -> None:
+        self._claims = claims
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self._claims.get(name)
+        if value is None or value == "":
+            if required:
+                raise InvalidIdentity(f"claim {name} is missing")
+            return None if value is None else ""
+        if not _is_clean_text(value):
+            raise InvalidIdentity(f"claim {name} is malformed")
+        return value
+
+    def names(self, name: str) -> tuple[str, ...]:
+        value = self._claims.get(name)
+        if value is None:
+            return ()
+        if (not isinstance(value, list) or len(value) > _MAX_FIRST_NAMES
+                or not all(_is_clean_text(item) for item in value)):
+            raise InvalidIdentity(f"claim {name} is malformed")
+        return tuple(value)
+
+
+def _is_clean_text(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 256 and not any(ord(c) < 32 for c in value)

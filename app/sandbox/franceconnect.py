@@ -12,14 +12,14 @@ import hmac
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.sandbox import scopes
+from app.sandbox import identities, scopes
 from app.sandbox.config import SandboxClient
 from app.sandbox.responses import json_error
 from app.sandbox.state import ACR, ID_TOKEN_TTL, SandboxState, pairwise_sub
 
 bp = Blueprint("fc_api", __name__, url_prefix="/api/v2")
 
-AMR = ["pwd"]  # what the Démonstration IdP reports: a password login
+AMR = identities.AMR
 _WRONG_AUTH_METHOD = "the provided authentication mechanism does not match the registered client authentication method"
 
 

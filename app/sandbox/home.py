@@ -15,7 +15,10 @@ bp = Blueprint("fc_home", __name__)
 def home():
     st = current_app.extensions["fc_sandbox"]
     base_url = st.config.base_url.rstrip("/")
-    provider_data = [(identity, *data.summary(identity.login)) for identity in st.identities]
+    # An identity FranceConnect refuses never gets a token: no provider answers for it.
+    refused = ("Sans objet : FranceConnect refuse cette identité", "Sans objet")
+    provider_data = [(identity, *(refused if identity.refused_by_fc else data.summary(identity.login)))
+                     for identity in st.identities]
     scenarios = [(s, ", ".join(PROVIDER_LABELS[p] for p in s.providers)) for s in faults.SCENARIOS.values()]
     return render_template(
         "sandbox/home.html", issuer=st.issuer, clients=st.config.clients,

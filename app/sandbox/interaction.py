@@ -111,8 +111,9 @@ def login(uid: str):
         chosen_faults = provider_faults.parse_choice(request.form.getlist("provider_fault"))
     except ValueError as exc:
         raise InteractionError(str(exc)) from None
-    if identity.email is None and "email" in interaction.scopes:
-        # FC shows its page Y600006, then sends the user back with server_error (franceconnect.md §3).
+    if identity.refused_by_fc or (identity.email is None and "email" in interaction.scopes):
+        # FC's core refuses an identity its IdP returned incomplete (OidcIdentityDto): it shows its page Y600006,
+        # then sends the user back with server_error (franceconnect.md §3, connexion-rnipp.feature).
         st.end_interaction(uid)
         return _back_with_error(interaction, "server_error", TECHNICAL_ERROR)
     st.update_interaction(uid, login=identity.login, auth_time=auth_time, provider_faults=chosen_faults)

@@ -21,11 +21,14 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
     "preferred_username": ("preferred_username",),
     "idp_birthdate": ("idp_birthdate",),
+    # fcp-low.scopes.ts lists these two as well: how the person signed in, and at which identity provider.
+    "amr": ("amr",),
+    "idp_id": ("idp_id",),
 }
 
 CLAIMS_SUPPORTED = (
     "sub", "given_name", "given_name_array", "family_name", "birthdate", "gender", "birthplace", "birthcountry",
-    "email", "preferred_username", "idp_birthdate", "amr", "acr",
+    "email", "preferred_username", "idp_birthdate", "amr", "acr", "idp_id",
 )
 
 CLAIM_LABELS = {
@@ -39,6 +42,8 @@ CLAIM_LABELS = {
     "email": "Adresse électronique",
     "preferred_username": "Nom d'usage",
     "idp_birthdate": "Date de naissance telle que connue du fournisseur d'identité",
+    "amr": "Méthode d'authentification",
+    "idp_id": "Fournisseur d'identité utilisé",
 }
 
 

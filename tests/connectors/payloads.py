@@ -43,6 +43,9 @@ ERROR_404_CNAV = v3_error("37003", "Entité non trouvée",
                           "Dossier allocataire inexistant. Le document ne peut être édité.", provider="CNAV")
 ERROR_409 = v3_error("00015", "Conflit", "Une requête avec les mêmes paramètres est déjà en cours")
 ERROR_422 = v3_error("00203", "Entité non traitable", "Le paramètre recipient est obligatoire")
+# The published 422 example of the FranceConnect route (api-particulier-openapi-v3.yml, entite_non_traitable_00366).
+ERROR_422_NOT_IDENTIFIED = v3_error("00366", "Entité non traitable",
+                                    "Un ou plusieurs paramètres de civilité ne sont pas correctement formatés")
 ERROR_429 = v3_error("00429", "Trop de requêtes", "Vous avez effectué trop de requêtes")
 ERROR_504_TIMEOUT = v3_error("37002", "Intermédiaire hors-délai", "Le fournisseur de données n'a pas répondu à temps")
 

@@ -141,6 +141,8 @@ A = api_particulier
         (404, "<html>Not Found</html>", A.ApiParticulierInvalidResponse, None, None),  # not the provider's 404
         (409, p.ERROR_409, A.ApiParticulierConflict, "00015", None),
         (422, p.ERROR_422, A.ApiParticulierUnprocessable, "00203", None),
+        (422, p.ERROR_422_NOT_IDENTIFIED, A.ApiParticulierNotFound, "00366", None),
+        (422, p.v3_error("00999", "Entité non traitable", "?"), A.ApiParticulierUnprocessable, "00999", None),
         (400, p.V2_ERROR_400, A.ApiParticulierUnprocessable, None, "bad_request"),
         (429, p.ERROR_429, A.ApiParticulierRateLimited, "00429", None),
         (500, {}, A.ApiParticulierUnavailable, None, None),

@@ -296,3 +296,45 @@ def test_logs_hold_no_token_key_nir_name_or_rights(http, deadline, mocked_respon
     assert "provider=cnam method=GET path=/medecin-traitant status=503" in caplog.text
     for secret in (TOKEN, API_KEY, p.NIR_INSURED, "FOURNIER", "AUDREY", "1985-03-02", "BASE", "01261", "Angers"):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("given", [p.NIR_INSURED, p.NIR_INSURED[:13]])
+def test_me_gives_the_nir_with_or_without_its_key(http, deadline, mocked_responses, given):
+    # B.5 types `nir` as a bare string: a 13-character NIR gets its key computed, and the per-beneficiary calls
+    # then carry the full 15 characters.
+    mocked_responses.get(CNAM_BASE + "/me", json={"nir": given})
+    assert cnam.fetch_me(http, **AUTH, deadline=deadline).nir == p.NIR_INSURED
+
+
+@pytest.mark.parametrize("given", [p.NIR_CORSICA_2A, p.NIR_CORSICA_2A[:13]])
+def test_a_corsican_nir_of_13_characters_gets_its_key(http, deadline, mocked_responses, given):
+    mocked_responses.get(CNAM_BASE + "/me", json={"nir": given})
+    assert cnam.fetch_me(http, **AUTH, deadline=deadline).nir == p.NIR_CORSICA_2A
+
+
+@pytest.mark.parametrize("given",
+                         [p.NIR_INSURED[:12], p.NIR_INSURED[:14], p.NIR_INSURED[:13] + "00", "2850375112001 "])
+def test_me_refuses_a_nir_of_another_length_or_a_wrong_key(http, deadline, mocked_responses, given):
+    mocked_responses.get(CNAM_BASE + "/me", json={"nir": given})
+    with pytest.raises(cnam.CnamInvalidResponse):
+        cnam.fetch_me(http, **AUTH, deadline=deadline)
+
+
+def test_null_and_omitted_fields_read_alike(http, deadline, mocked_responses):
+    # The OpenAPI marks nothing nullable (an absent value is omitted); the sandbox of old sent null: both are None.
+    omitted = {"nom": "ROUSSEL", "date_debut": "2015-03-01"}
+    mocked_responses.get(CNAM_BASE + "/medecin-traitant", json=omitted)
+    mocked_responses.get(CNAM_BASE + "/medecin-traitant",
+                         json=dict(omitted, prenom=None, numero_am=None, date_fin=None))
+    first, second = (cnam.fetch_medecin_traitant(http, **AUTH, nir=p.NIR_INSURED, deadline=deadline) for _ in "12")
+    assert first == second and first.end is None and first.first_name is None
+    exo = {"date_debut": "2026-01-01", "motif": {"code": "MAT"}}
+    mocked_responses.get(CNAM_BASE + "/exonerations", json=[exo, dict(exo, maternite=None, date_fin=None)])
+    listed = cnam.fetch_exonerations(http, **AUTH, nir=p.NIR_INSURED, deadline=deadline)
+    assert listed[0] == listed[1] and listed[0].presumed_pregnancy_date is None
+    mocked_responses.get(CNAM_BASE + "/caisse", json={"id": "01751", "adresse": {"code_postal": "75948"}})
+    mocked_responses.get(CNAM_BASE + "/caisse",
+                         json={"id": "01751",
+                               "adresse": {"code_postal": "75948", "nom_voie": None, "complement_adresse": None}})
+    first, second = (cnam.fetch_caisse(http, **AUTH, nir=p.NIR_INSURED, deadline=deadline) for _ in "12")
+    assert first == second and first.address.street_name is None

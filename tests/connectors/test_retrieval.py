@@ -109,8 +109,8 @@ def people(result):
         (404, p.ERROR_404_CNAV, "not_found", "c2s_not_found_37003"),
         (404, p.ERROR_404_RNCPS, "not_found", "c2s_not_found_40003"),
         (404, p.V2_ERROR_404, "not_found", "c2s_not_found_404"),
-        (422, p.v3_error("00366", "Entité non traitable", "Allocataire non identifié"), "not_found",
-         "c2s_unprocessable_00366"),
+        (422, p.ERROR_422_NOT_IDENTIFIED, "not_found", "c2s_not_found_00366"),
+        (422, p.ERROR_422, "unavailable", "c2s_unprocessable_00203"),  # our request lacks recipient: not the person
         (401, p.ERROR_401_FC_TOKEN, "refused", "c2s_token_refused_50002"),
         (403, p.ERROR_403, "refused", "c2s_forbidden_00100"),
         (409, p.ERROR_409, "unavailable", "c2s_conflict_00015"),

@@ -314,3 +314,20 @@ def test_an_unreadable_pending_attempt_is_refused_without_a_500(client, fc, capl
     assert_failed(client, response, "expire", caplog, "state_expired")
     assert fc.hits["token"] == 0
     start_login(client, fc)  # a new attempt is not hindered by the unreadable one
+
+
+@pytest.mark.parametrize("claim", ["family_name", "birthdate"])
+def test_an_identity_without_its_anchor_gets_a_page_that_says_so(client, fc, caplog, claim):
+    fc.userinfo_claims[claim] = DELETE
+    response = callback(client, **start_login(client, fc))
+    html = assert_failed(client, response, "identite", caplog, "userinfo_invalid_identity")
+    assert "Votre identité transmise par FranceConnect est incomplète" in html
+    assert "dossier papier" in html and "Réessayer" not in html
+
+
+def test_an_identity_without_gender_or_given_name_signs_in(client, fc):
+    fc.userinfo_claims.update(gender=DELETE, given_name=DELETE, given_name_array=DELETE)
+    response = callback(client, **start_login(client, fc))
+    assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
+    assert (session_of(client).identity.gender, session_of(client).identity.given_name) == ("", "")
+    assert client.get("/mon-espace").status_code == 200

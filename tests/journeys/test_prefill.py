@@ -196,3 +196,18 @@ def test_a_caisse_is_shown_by_its_label_else_its_code(caisse, shown, code):
     values = run(results={"cnam": cnam_ok(rights.CnamRights(insured=insured(caisse=caisse)))}).values
     assert values["caisse"].value == shown
     assert (values["caisse_code"].value if "caisse_code" in values else None) == code
+
+
+@pytest.mark.parametrize("journey", ["preadmission", "adhesion"])
+@pytest.mark.parametrize("gender", ["unspecified", ""])
+def test_an_unspecified_or_missing_gender_is_asked_not_certified(journey, gender):
+    # The form's sex is F or M (the hospital's record, the NIR's first digit): the person declares it.
+    result = run(journey, identity=dataclasses.replace(ANGELA, gender=gender))
+    assert "sex" not in result.values and not result.certified("sex")
+    assert result.certified("birth_name") and result.certified("first_names")
+
+
+def test_a_missing_given_name_is_asked_and_names_stay_clean():
+    result = run("adhesion", identity=dataclasses.replace(ANGELA, given_name=""))
+    assert "first_names" not in result.values
+    assert result.values["account_holder"].value == "DUBOIS"

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import time
 import tracemalloc
+import unicodedata
 
 import pytest
 import requests
@@ -30,7 +31,8 @@ from tests.sandbox.providers_flow import (
 )
 from tests.sandbox.server import run_wsgi_factory
 
-LOGINS = [identity.login for identity in identities.IDENTITIES]
+# FranceConnect never lets the others through (Y600006): no token exists for them.
+LOGINS = [identity.login for identity in identities.IDENTITIES if not identity.refused_by_fc]
 C2S_EXPECTED = {
     "test": (True, False, "2023-02-01"),
     "avec_nom_dusage": (False, False, None),
@@ -43,6 +45,18 @@ C2S_EXPECTED = {
     "étranger_présumé_né_jour": (True, False, "2026-03-01"),
     "genre_indéfini": (False, False, None),
     "sans_mail": (True, True, "2025-09-01"),
+    "plusieurs_prénoms_3": (False, False, None),
+    "prénom_composé_avec_espace": (False, False, None),
+    "carac_speciaux": (True, True, "2024-04-01"),
+    "nom_50+_caractères": (False, False, None),
+    "test_CORSE_2B": (True, False, "2025-01-01"),
+    "naissance_etranger_birthplace_texte": (True, True, "2024-11-01"),
+    "naissance_polynesie_française": None,
+    "naissance_wallis_futuna": (False, False, None),
+    "étranger_présumé_né_jour_et_mois": None,
+    "moins_16_ans": (False, False, None),
+    "sans_telephone": (False, False, None),
+    "sans_mail_sans_tel": (False, False, None),
 }
 
 
@@ -169,35 +183,46 @@ def test_cnam_answers_each_identitys_rights_in_the_documented_shapes(client, log
         assert me.status_code == 404 and me.json["error"] == "not_found"
         return
     assert me.status_code == 200 and me.headers["Content-Type"] == "application/json"
-    assert set(me.json) == BENEFICIAIRE_KEYS
+    assert set(me.json) <= BENEFICIAIRE_KEYS and me.json["nir"]
     identity = identities.find(login)
     place = identity.birthplace or "99" + identity.birthcountry[2:]
-    assert _nir_matches(me.json["nir"], "1" if identity.gender == "male" else "2", identity.birthdate, place)
+    nir = me.json["nir"]
+    if len(nir) == 13:  # sans_telephone: the NIR without its key (the document does not say which form)
+        assert login == "sans_telephone"
+        nir += stdnum_nir.calc_check_digits(nir)
+    assert _nir_matches(nir, "1" if identity.gender == "male" else "2", identity.birthdate, place)
     assert me.json["date_naissance"] == identity.birthdate
-    assert me.json["nom_famille"] == identity.family_name.upper()
-    assert me.json["prenom"] == identity.given_name.split(" ")[0].upper()
+    assert me.json["nom_famille"] == cnam_spelling(identity.family_name)
+    assert me.json["prenom"] == cnam_spelling(identity.claims()["given_name_array"][0])
     others = get_cnam(client, token, "/me/beneficiaires")
     assert others.status_code == 200 and isinstance(others.json, list)
     for person in [me.json, *others.json]:
-        assert set(person) == BENEFICIAIRE_KEYS and person["qualite"] in ("assure", "conjoint", "enfant")
-        assert stdnum_nir.is_valid(person["nir"]) and person["rang_naissance"] >= 1
+        assert set(person) <= BENEFICIAIRE_KEYS and person["qualite"] in ("assure", "conjoint", "enfant")
+        with_key = person["nir"] + (stdnum_nir.calc_check_digits(person["nir"]) if len(person["nir"]) == 13 else "")
+        assert stdnum_nir.is_valid(with_key) and person["rang_naissance"] >= 1
         assert get_cnam(client, token, "", nir=person["nir"]).json == person
         caisse = get_cnam(client, token, "/caisse", nir=person["nir"]).json
-        assert set(caisse) == CAISSE_KEYS and set(caisse["adresse"]) == ADRESSE_KEYS
+        assert set(caisse) == CAISSE_KEYS and set(caisse["adresse"]) <= ADRESSE_KEYS  # unknown lines omitted
         assert caisse["id"] == caisse["grandRegime"] + caisse["organisme"] and caisse["grandRegime"] == "01"
         contrats = get_cnam(client, token, "/contrats", nir=person["nir"]).json
         assert contrats[0]["nature_assurance"] == "AMO" and contrats[0]["details"]["code_type_contrat"] == "BASE"
         for contrat in contrats:
-            assert set(contrat) == CONTRAT_KEYS and set(contrat["details"]) == {"code_type_contrat",
+            assert set(contrat) <= CONTRAT_KEYS and set(contrat["details"]) == {"code_type_contrat",
                                                                                 "libelle_type_contrat"}
             assert all(set(p) == {"date_debut", "date_fin"} for p in contrat["periodes_droits"])
         assert person["presence_CMUC_ACS"] == any(c["nature_assurance"] == "AMC" for c in contrats)
         for exoneration in get_cnam(client, token, "/exonerations", nir=person["nir"]).json:
-            assert set(exoneration) == EXONERATION_KEYS
+            assert set(exoneration) <= EXONERATION_KEYS
             assert set(exoneration["motif"]) == {"code", "libelle", "libelle_long"}
         medecin = get_cnam(client, token, "/medecin-traitant", nir=person["nir"])
         assert medecin.status_code == (200 if person["medecin_traitant_choisi"] else 404)
-        assert medecin.status_code == 404 or set(medecin.json) == MEDECIN_KEYS
+        assert medecin.status_code == 404 or set(medecin.json) <= MEDECIN_KEYS
+
+
+def cnam_spelling(name: str) -> str:
+    """Capitals without accents, ligatures spelt out: how the sandbox's CNAM writes names (UNCONFIRMED)."""
+    spelt = name.upper().replace("Œ", "OE").replace("Æ", "AE")
+    return "".join(c for c in unicodedata.normalize("NFD", spelt) if not unicodedata.combining(c))
 
 
 def test_every_identity_has_provider_data_and_valid_distinct_nirs():
@@ -207,8 +232,9 @@ def test_every_identity_has_provider_data_and_valid_distinct_nirs():
         family = data.RECORDS[login].cnam
         if family is not None:
             nirs += [p.nir for p in (family.insured, *family.beneficiaires)]
-    assert len(nirs) == len(set(nirs)) == 13 and all(stdnum_nir.is_valid(n) for n in nirs)
-    assert {n[10:13] for n in nirs} == {str(serial) for serial in range(901, 914)}, "serials 901-913 mark test data"
+    assert len(nirs) == len(set(nirs)) == 24 and all(stdnum_nir.is_valid(n) for n in nirs)
+    # Serials 901-925 mark test data; 919 went to naissance_polynesie_française, whom the CNAM does not know.
+    assert {n[10:13] for n in nirs} == {str(serial) for serial in range(901, 926)} - {"919"}
 
 
 def test_cnam_parent_with_spouse_and_twins(client):
@@ -257,13 +283,13 @@ def test_cnam_c2s_beneficiaries_have_an_amc_contract_for_the_current_year(client
 def test_cnam_exemptions_invalidite_and_maternite(client, clock):
     token = access_token(client, "prénom_composé")
     (inv,) = get_cnam(client, token, "/exonerations", nir=get_cnam(client, token).json["nir"]).json
-    assert inv["motif"]["code"] == "INV" and inv["date_debut"] == "2005-10-01" and inv["maternite"] is None
+    assert inv["motif"]["code"] == "INV" and inv["date_debut"] == "2005-10-01" and "maternite" not in inv
     token = access_token(client, "sans_mail")
     (mat,) = get_cnam(client, token, "/exonerations", nir=get_cnam(client, token).json["nir"]).json
     today = dt.datetime.fromtimestamp(clock.now, dt.UTC).date()
     assert mat["motif"]["code"] == "MAT"
-    assert mat["maternite"] == {"date_presumee_grossesse": str(today - dt.timedelta(days=190)),
-                                "date_reelle_accouchement": None}
+    # No delivery yet: the date is omitted, not null (the OpenAPI marks nothing nullable).
+    assert mat["maternite"] == {"date_presumee_grossesse": str(today - dt.timedelta(days=190))}
     assert mat["date_debut"] < str(today) < mat["date_fin"], "the pregnancy stays current whatever the date"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from app.sandbox.providers import CNAM, CNAM_ROOT, CNAM_SCOPE, calls, cnam_payloads, data
 from app.sandbox.providers.envelopes import cnam_error
@@ -85,9 +85,9 @@ def _serve(path: str):
     except cnam_payloads.InvalidWindow as exc:
         return cnam_error(400, str(exc))
     if path == "/me":
-        return jsonify(cnam_payloads.beneficiaire(family.insured, record.c2s))
+        return _json(cnam_payloads.beneficiaire(family.insured, record.c2s))
     if path == "/me/beneficiaires":
-        return jsonify([cnam_payloads.beneficiaire(person, record.c2s) for person in family.beneficiaires])
+        return _json([cnam_payloads.beneficiaire(person, record.c2s) for person in family.beneficiaires])
     nir = request.headers.get("nir", "")
     if not nir:
         return cnam_error(400, "L'en-tête nir est obligatoire.")
@@ -95,14 +95,28 @@ def _serve(path: str):
     if person is None:
         return cnam_error(403, "Ce NIR n'est ni celui de l'assuré authentifié ni celui d'un de ses bénéficiaires.")
     if path == "/":
-        return jsonify(cnam_payloads.beneficiaire(person, record.c2s))
+        return _json(cnam_payloads.beneficiaire(person, record.c2s))
     if path == "/caisse":
-        return jsonify(cnam_payloads.caisse(family.caisse))
+        return _json(cnam_payloads.caisse(family.caisse))
     if path == "/contrats":
-        return jsonify(cnam_payloads.contrats(person, record.c2s, window))
+        return _json(cnam_payloads.contrats(person, record.c2s, window))
     if path == "/exonerations":
-        return jsonify(cnam_payloads.exonerations(person, window))
+        return _json(cnam_payloads.exonerations(person, window))
     medecin = cnam_payloads.medecin_traitant(person)
     if medecin is None:
         return cnam_error(404, "Aucun médecin traitant déclaré pour ce bénéficiaire.")
-    return jsonify(medecin)
+    return _json(medecin)
+
+
+def _json(body: dict | list) -> Response:
+    """The body with every unknown value left out: the OpenAPI marks no field nullable (an absent value is
+    omitted), so a null would not validate against the published document."""
+    return jsonify(_without_nulls(body))
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value

@@ -1,6 +1,7 @@
 """CNAM API droits bodies, built from `data` for one call: schemas of data-providers.md B.5, field for field.
 
-Every documented field is present (null when unknown), so a client's parser meets the whole schema. Dates
+Built with every documented field, None when unknown; `cnam._json` leaves the None ones out, since the
+OpenAPI marks no field nullable. Dates
 depend on the call's window (`dateDebut`, `dateFin`): the API searches from the call date and knows ends at
 most one year ahead (B.4), so rights without a known end run to the window's end.
 """
@@ -48,7 +49,7 @@ def parse_window(date_debut: str | None, date_fin: str | None, today: dt.date) -
 
 def beneficiaire(person: Person, c2s: C2S | None) -> dict:
     return {
-        "nir": person.nir,
+        "nir": person.nir[:13] if person.nir_13 else person.nir,
         "nom_famille": person.nom_famille,
         "nom_usage": person.nom_usage or person.nom_famille,
         "prenom": person.prenom,

@@ -2,7 +2,7 @@
 
 Fictitious people and doctors. NIRs are valid (15 characters, key = 97 - (13 digits mod 97), 2A → 19 and
 2B → 18), match sex, birth year, month and place (department + commune, or 99 + country when born abroad),
-and use serial numbers 901-913, which mark them as test data. The CNAM writes names in capitals without
+and use serial numbers 901-925, which mark them as test data. The CNAM writes names in capitals without
 accents, as its files do (UNCONFIRMED for the API), so matching FC's identity needs normalising.
 
 | login                      | C2S (API Particulier)              | CNAM (API droits)                                 |
@@ -38,6 +38,27 @@ accents, as its files do (UNCONFIRMED for the API), so matching FC's identity ne
 |                            | since 2025-09-01                   | 289037511991340; AMO + AMC ACS; maternity         |
 |                            |                                    | exemption MAT (pregnant, dates relative to the    |
 |                            |                                    | call); médecin traitant                           |
+| `plusieurs_prénoms_3`      | non-beneficiary                    | CPAM de Paris; NIR 143067510991670; exemption INV |
+| `prénom_composé_avec_      | non-beneficiary                    | CPAM de Paris; NIR 162087510791508; usage name    |
+| espace`                    |                                    | MARTIN; médecin traitant                          |
+| `carac_speciaux`           | beneficiary with participation     | CPAM de la Haute-Corse; NIR 272062B00291749;      |
+|                            | since 2024-04-01                   | names without accents (DURANTEAEUOOEAEOEAE)       |
+| `nom_50+_caractères`       | non-beneficiary                    | CPAM de Paris; NIR 100037511991881                |
+| `test_CORSE_2B`            | beneficiary without participation  | CPAM de la Haute-Corse; NIR 181022B05092190;      |
+|                            | since 2025-01-01                   | AMO + AMC CMUC                                    |
+| `naissance_etranger_       | beneficiary with participation     | CPAM du Rhône; NIR 263129935292417                |
+| birthplace_texte`          | since 2024-11-01                   |                                                   |
+| `naissance_polynesie_      | unknown to the RNCPS: 404 `37003`  | outside the régime général (CPS de Polynésie):    |
+| française`                 | (the COM are outside it)           | 404 on every path                                 |
+| `naissance_wallis_futuna`  | non-beneficiary                    | CPAM de la Loire-Atlantique; NIR 172069861192036  |
+| `étranger_présumé_né_jour_ | unknown to the RNCPS: 404 `37003`  | CPAM de Paris; NIR 192019921792396 (born abroad)  |
+| et_mois`                   |                                    |                                                   |
+| `moins_16_ans`             | non-beneficiary                    | CPAM de Paris; NIR 115067511392255; qualite       |
+|                            |                                    | "enfant"; médecin traitant                        |
+| `sans_telephone`           | non-beneficiary                    | CPAM de Paris; NIR 190127511991487, given by /me  |
+|                            |                                    | in 13 characters (1901275119914, no key)          |
+| `sans_mail_sans_tel`       | non-beneficiary                    | CPAM de Paris; NIR 290127511992526                |
+| FC refuses (`sans_genre`…) | no data: FranceConnect never lets them through                                         |
 
 C2S non-beneficiaries get `avec_participation: false` and a null date, as production and staging answer (A.6).
 Household members share the insured's C2S (`presence_CMUC_ACS` and the AMC contract). Contract codes: AMO
@@ -97,6 +118,9 @@ class Person:
     medecin: Medecin | None = None
     exonerations: tuple[Exoneration, ...] = ()
     amo_depuis: str | None = None  # start of basic rights; None: since birth
+    # /me and /me/beneficiaires give the NIR without its key: the OpenAPI types it as a bare string, and which form
+    # the API sends is not documented, so one identity shows the other (the `nir` header takes either).
+    nir_13: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +130,7 @@ class Family:
     beneficiaires: tuple[Person, ...] = ()  # answered by /me/beneficiaires
 
     def member(self, nir: str) -> Person | None:
-        return next((p for p in (self.insured, *self.beneficiaires) if p.nir == nir), None)
+        return next((p for p in (self.insured, *self.beneficiaires) if nir in (p.nir, p.nir[:13])), None)
 
 
 @dataclass(frozen=True)
@@ -137,6 +161,8 @@ CAISSES = {
     "rhone": Caisse("01691", "6911", "CPAM du Rhône", _address("CPAM DU RHONE", "69907", "LYON CEDEX 20")),
     "la": Caisse("01441", "4411", "CPAM de la Loire-Atlantique",
                  _address("CPAM DE LA LOIRE-ATLANTIQUE", "44958", "NANTES CEDEX 9")),
+    "2b": Caisse("01202", "2021", "CPAM de la Haute-Corse",
+                 _address("CPAM DE LA HAUTE-CORSE", "20407", "BASTIA CEDEX 9")),
     "ssd": Caisse("01931", "9311", "CPAM de la Seine-Saint-Denis",
                   _address("CPAM DE LA SEINE-SAINT-DENIS", "93014", "BOBIGNY CEDEX")),
 }
@@ -183,6 +209,33 @@ RECORDS: dict[str, ProviderData] = {
     "sans_mail": ProviderData(C2S(True, True, "2025-09-01"), Family(CAISSES["ssd"], Person(
         "289037511991340", "DUFOUR", "AMANDINE", "1989-03-02", amo_depuis="2008-09-01", exonerations=(_MAT,),
         medecin=Medecin("NGUYEN", "MARIE", "931999007", "2021-01-04")))),
+    "plusieurs_prénoms_3": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "143067510991670", "DUBIGNOT", "JEAN", "1943-06-15", amo_depuis="1961-09-01",
+        exonerations=(_INV,)))),
+    "prénom_composé_avec_espace": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "162087510791508", "DUBOIS", "JEAN PHILIPPE", "1962-08-24", nom_usage="MARTIN", amo_depuis="1980-09-01",
+        medecin=_ROUSSEL))),
+    "carac_speciaux": ProviderData(C2S(True, True, "2024-04-01"), Family(CAISSES["2b"], Person(
+        "272062B00291749", "DURANTEAEUOOEAEOEAE", "JULIEEAEUOOEAEOEAE", "1972-06-14", amo_depuis="1990-09-01"))),
+    "nom_50+_caractères": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "100037511991881", "AZERTYUIOPMLKJHGFDSQWXCVBNAZERTYUIOPMLKJHGFDSQWXCVBN", "BERTRAND", "2000-03-01",
+        amo_depuis="2018-09-01"))),
+    "test_CORSE_2B": ProviderData(C2S(True, False, "2025-01-01"), Family(CAISSES["2b"], Person(
+        "181022B05092190", "BROSSE", "LUIGI", "1981-02-03", amo_depuis="1999-09-01"))),
+    "naissance_etranger_birthplace_texte": ProviderData(C2S(True, True, "2024-11-01"), Family(CAISSES["rhone"], Person(
+        "263129935292417", "ALGERIE", "ALIA", "1963-12-05", amo_depuis="1990-02-01"))),
+    "naissance_polynesie_française": ProviderData(None, None),
+    "naissance_wallis_futuna": ProviderData(C2S(False), Family(CAISSES["la"], Person(
+        "172069861192036", "FLEURY", "FABIEN", "1972-06-14", amo_depuis="1995-03-01"))),
+    "étranger_présumé_né_jour_et_mois": ProviderData(None, Family(CAISSES["paris"], Person(
+        "192019921792396", "TARGE", "JEAN", "1992-01-01", amo_depuis="2024-05-01"))),
+    "moins_16_ans": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "115067511392255", "POSTEUR", "ALAIN", "2015-06-20", qualite="enfant",
+        medecin=Medecin("HAMIDI", "NADIA", "751999008", "2016-01-11")))),
+    "sans_telephone": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "190127511991487", "MEUNIER", "HUGO", "1990-12-19", amo_depuis="2008-09-01", nir_13=True))),
+    "sans_mail_sans_tel": ProviderData(C2S(False), Family(CAISSES["paris"], Person(
+        "290127511992526", "DUPAIN", "EVA", "1990-12-06", amo_depuis="2008-09-01"))),
 }
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 UNAUTHORIZED = "Accès non autorisé"
-# A.8 titles and details; the 50001/50003/50004 and 37002 details are the sandbox's own wording (UNCONFIRMED).
+# A.8 titles and details, as the OpenAPI examples and the staging payloads publish them (tests/vendor, checked by
+# tests/sandbox/test_published_documents.py); the 5000x details are the sandbox's own wording (UNCONFIRMED).
 C2S_ERRORS: dict[str, tuple[int, str, str]] = {
     "00100": (403, "Privilèges insuffisants", "Votre token est valide mais vos privilèges sont insuffisants. "
               "Listez vos privilèges sur /api/introspect"),
@@ -19,7 +20,7 @@ C2S_ERRORS: dict[str, tuple[int, str, str]] = {
     "00429": (429, "Trop de requêtes", "Vous avez effectué trop de requêtes"),
     "00999": (500, "Erreur interne du serveur",  # code and wording UNCONFIRMED
               "Une erreur interne s'est produite, l'équipe technique a été notifiée."),
-    "37002": (504, "Intermédiaire hors-délai", "Le fournisseur de données n'a pas répondu dans le délai imparti."),
+    "37002": (504, "Intermédiaire hors-délai", "Temps d’attente d’une réponse du fournisseur de données écoulé."),
     "37003": (404, "Entité non trouvée", "Dossier allocataire inexistant. Le document ne peut être édité."),
     "37999": (502, "Erreur inconnue du fournisseur de données",
               "La réponse retournée par le fournisseur de données est invalide et inconnue de notre service. "
@@ -32,9 +33,14 @@ C2S_ERRORS: dict[str, tuple[int, str, str]] = {
 _PROVIDER_CODES = ("37", "40")  # errors of the upstream provider carry it in meta (A.8)
 
 
+# The parameter the published examples name in `source` (api-particulier-openapi-v3.yml): the token for 0010x.
+_SOURCES = {"00100": "token", "00101": "token", "00103": "token", "00105": "token", "00203": "recipient"}
+
+
 def c2s_error(code: str, *, detail_suffix: str = "", parameter: str | None = None) -> Response:
     """One API Particulier v3 error, by its documented code."""
     status, title, detail = C2S_ERRORS[code]
+    parameter = parameter or _SOURCES.get(code)
     error = {
         "code": code,
         "title": title,

@@ -1,0 +1,5 @@
+export enum Genders {
+  FEMALE = 'female',
+  MALE = 'male',
+  UNSPECIFIED = 'unspecified',
+}
