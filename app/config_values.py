@@ -117,6 +117,21 @@ def write_private_file(path: Path, text: str) -> None:
         raise
 
 
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file at `path` readable by its owner only (0600) before SQLite opens it, and take group
+    and other access away from one an earlier release left readable. SQLite gives its -wal, -shm and -journal
+    files the mode of the database file, so they are private too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path.name, *(path.name + suffix for suffix in SQLITE_COMPANIONS)):
+        companion = path.with_name(name)
+        if os.path.isfile(companion) and not os.path.islink(companion) and os.stat(companion).st_mode & 0o077:
+            os.chmod(companion, 0o600)
+
+
 def _publish(path: Path, secret: str) -> None:
     # The secret is written in full to a private file (mkstemp: O_EXCL, 0600) and only then linked under its
     # name. The link, like O_EXCL, fails when the name exists — even as a symlink, which is never followed —
