@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from stdnum.fr import siret
+
+FERNET_HINT = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 class ConfigError(RuntimeError):
@@ -76,6 +79,30 @@ def check_url(key: str, url: str, *, production: bool) -> str:
     if production and parts.scheme != "https" and not is_loopback(parts.hostname):
         raise ConfigError(f"{key} must use https in production (only loopback may use http)")
     return url.rstrip("/")
+
+
+def fernet_keys(config: Mapping, key: str) -> tuple[str, ...]:
+    """Fernet keys from a list or a space-separated string, in order (the first encrypts, all decrypt); () if unset."""
+    raw = config.get(key)
+    if raw is None:
+        return ()
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    if isinstance(raw, str):
+        keys = raw.split()
+    elif isinstance(raw, (list, tuple)) and all(isinstance(k, (str, bytes)) for k in raw):
+        keys = [k.decode("ascii", "replace") if isinstance(k, bytes) else k for k in raw]
+        keys = [k.strip() for k in keys if k.strip()]
+    else:
+        raise ConfigError(f"{key} must be a list of Fernet keys or a space-separated string")
+    for number, value in enumerate(keys, start=1):
+        try:
+            Fernet(value)
+        except ValueError:
+            # Never echo the value: it may be a real key with a typo.
+            raise ConfigError(f"{key}: key #{number} is not a valid Fernet key "
+                              f"(32 url-safe base64-encoded bytes; {FERNET_HINT})") from None
+    return tuple(dict.fromkeys(keys))
 
 
 def validate_siret(value: Any, key: str) -> str:
