@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from app import deployment
 from app.config_values import ConfigError, as_bool, as_number, as_str, check_url, instance_secret
 from app.connectors import settings as connectors_settings
 from app.connectors.settings import SOURCE_SCOPES, ProviderSettings, configured_sources, load_provider_settings
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "SESSION_IDLE_TIMEOUT": 30 * 60,
     "SESSION_ABSOLUTE_LIFETIME": 8 * 60 * 60,
+    **deployment.DEFAULTS,  # SINGLE_INSTANCE, SESSION_ENCRYPTION_KEYS
     # Request bodies: the longest form (an adhesion with five beneficiaries) is about 80 fields and a few KB;
     # anything far beyond is refused with a French 413 page before it is parsed.
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -68,6 +70,8 @@ class SessionSettings:
     idle_timeout: int
     absolute_lifetime: int
     redis_url: str | None = field(default=None, repr=False)
+    # Fernet keys: the first encrypts each stored session, all decrypt. () when loaded without an instance folder.
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,10 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         data_scopes=tuple(SOURCE_SCOPES[s] for s in configured_sources(config)),
     )
     _check_secret_key(config, production=production)
-    session = _load_session(config, public_url=public_url)
+    if production:
+        deployment.check_production_profile(config)
+    session = _load_session(config, public_url=public_url,
+                            keys=deployment.session_keys(config, production=production, instance_path=instance_path))
     providers = load_provider_settings(config, production=production, sandbox=sandbox, sandbox_url=sandbox_url)
     organisations = load_organisations(config, sandbox=sandbox, instance_path=instance_path, production=production)
     trusted_proxies = as_number(config, "TRUSTED_PROXIES", int, 0)
@@ -119,6 +126,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
                 if instance_path is not None else None)
     if dossiers is not None:
         _check_organisations_retention(organisations, dossiers)
+        deployment.check_keys_apart(session.encryption_keys, dossiers.encryption_keys)
     webhooks = load_webhook_settings(config, instance_path=instance_path) if instance_path is not None else None
     return Settings(
         environment=environment,
@@ -169,7 +177,7 @@ def _check_secret_key(config: Mapping, *, production: bool) -> None:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters")
 
 
-def _load_session(config: Mapping, *, public_url: str) -> SessionSettings:
+def _load_session(config: Mapping, *, public_url: str, keys: tuple[str, ...]) -> SessionSettings:
     secure = urlsplit(public_url).scheme == "https"
     redis_url = as_str(config, "REDIS_URL")
     session = SessionSettings(
@@ -179,6 +187,7 @@ def _load_session(config: Mapping, *, public_url: str) -> SessionSettings:
         idle_timeout=as_number(config, "SESSION_IDLE_TIMEOUT", int, 60),
         absolute_lifetime=as_number(config, "SESSION_ABSOLUTE_LIFETIME", int, 60),
         redis_url=redis_url,
+        encryption_keys=keys,
     )
     if session.absolute_lifetime < session.idle_timeout:
         raise ConfigError("SESSION_ABSOLUTE_LIFETIME must not be shorter than SESSION_IDLE_TIMEOUT")

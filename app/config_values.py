@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from stdnum.fr import siret
+
+FERNET_HINT = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +81,30 @@ def check_url(key: str, url: str, *, production: bool) -> str:
     return url.rstrip("/")
 
 
+def fernet_keys(config: Mapping, key: str) -> tuple[str, ...]:
+    """Fernet keys from a list or a space-separated string, in order (the first encrypts, all decrypt); () if unset."""
+    raw = config.get(key)
+    if raw is None:
+        return ()
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    if isinstance(raw, str):
+        keys = raw.split()
+    elif isinstance(raw, (list, tuple)) and all(isinstance(k, (str, bytes)) for k in raw):
+        keys = [k.decode("ascii", "replace") if isinstance(k, bytes) else k for k in raw]
+        keys = [k.strip() for k in keys if k.strip()]
+    else:
+        raise ConfigError(f"{key} must be a list of Fernet keys or a space-separated string")
+    for number, value in enumerate(keys, start=1):
+        try:
+            Fernet(value)
+        except ValueError:
+            # Never echo the value: it may be a real key with a typo.
+            raise ConfigError(f"{key}: key #{number} is not a valid Fernet key "
+                              f"(32 url-safe base64-encoded bytes; {FERNET_HINT})") from None
+    return tuple(dict.fromkeys(keys))
+
+
 def validate_siret(value: Any, key: str) -> str:
     """Coerce a SIRET that may arrive as an int from the environment, and check its Luhn key."""
     text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
@@ -115,6 +142,21 @@ def write_private_file(path: Path, text: str) -> None:
         if os.path.lexists(draft):
             os.unlink(draft)
         raise
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file at `path` readable by its owner only (0600) before SQLite opens it, and take group
+    and other access away from one an earlier release left readable. SQLite gives its -wal, -shm and -journal
+    files the mode of the database file, so they are private too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path.name, *(path.name + suffix for suffix in SQLITE_COMPANIONS)):
+        companion = path.with_name(name)
+        if os.path.isfile(companion) and not os.path.islink(companion) and os.stat(companion).st_mode & 0o077:
+            os.chmod(companion, 0o600)
 
 
 def _publish(path: Path, secret: str) -> None:

@@ -6,14 +6,11 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from cachelib import FileSystemCache
 from flask import Flask, current_app
-from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-from app import sessions
+from app import session_store, sessions
 from app.config import Settings
 from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
@@ -23,7 +20,6 @@ from app.dossiers.store import DossierStore
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
-server_session = Session()
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -44,18 +40,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=s.absolute_lifetime,
         WTF_CSRF_SSL_STRICT=s.secure,
     )
-    if s.redis_url:
-        import redis
-
-        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(s.redis_url))
-    else:
-        directory = Path(app.instance_path) / "sessions"
-        directory.mkdir(parents=True, exist_ok=True)
-        app.config.update(
-            SESSION_TYPE="cachelib",
-            SESSION_CACHELIB=FileSystemCache(str(directory), threshold=5000, mode=0o600),
-        )
-    server_session.init_app(app)
+    # Flask-Session's Redis or file store, every value encrypted (app/session_store.py).
+    app.session_interface = session_store.make_interface(
+        app, redis_url=s.redis_url, keys=s.encryption_keys, idle_timeout=s.idle_timeout)
+    session_store.register_cli(app, app.session_interface)
     csrf.init_app(app)
 
     @app.before_request

@@ -13,3 +13,5 @@
 # SANDBOX = False
 
 # REDIS_URL = "redis://127.0.0.1:6379/0"   # server-side sessions shared by several instances
+# SESSION_ENCRYPTION_KEYS = ["..."]     # Fernet keys encrypting stored sessions (first encrypts); required in production
+# SINGLE_INSTANCE = False              # production: True accepts SQLite because only one instance runs

@@ -1,5 +1,6 @@
 """Settings: coercion of FLASK_* values and refusal of unsafe production settings."""
 
+import json
 import os
 import secrets
 import stat
@@ -7,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from cryptography.fernet import Fernet
 
 from app import create_app
 from app.config import DEFAULTS, development_secret_key, load_settings
@@ -30,6 +32,9 @@ PRODUCTION = {
     "API_PARTICULIER_RECIPIENT": 13002526500013,
     "CNAM_API_URL": "https://partenaires.api.ameli.fr/v1/droits/beneficiaires",
     "CNAM_API_KEY": "k" * 32,
+    "REDIS_URL": "rediss://:password@redis.internal:6379/0",
+    "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://dc@db.internal/droits_connect",
+    "SESSION_ENCRYPTION_KEYS": "kmT5vXxgGzX7d3E4P4aGf3sW5JmJ2nW0l3qf0o1yZ8U=",
 }
 
 
@@ -66,11 +71,60 @@ def test_safe_production_settings_load():
         ({"RIGHTS_SOURCES": "c2s impots"}, "unknown source"),
         ({"RIGHTS_DEADLINE": 55}, "far below"),
         ({"FC_SCOPES": "openid given_name family_name email"}, "identité pivot"),
+        # The production profile: several instances share Redis sessions and a PostgreSQL database.
+        ({"REDIS_URL": None}, "REDIS_URL is missing: production keeps sessions in Redis"),
+        ({"REDIS_URL": ""}, "REDIS_URL is missing"),
+        ({"SQLALCHEMY_DATABASE_URI": None}, "must be PostgreSQL in production.*SINGLE_INSTANCE=true"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/dc/dc.sqlite3"}, "must be PostgreSQL in production"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/dc/dc.sqlite3", "SINGLE_INSTANCE": "false"}, "PostgreSQL"),
+        ({"SESSION_ENCRYPTION_KEYS": None}, "SESSION_ENCRYPTION_KEYS is missing: set one or more Fernet keys"),
+        ({"SESSION_ENCRYPTION_KEYS": "not-a-fernet-key"}, "SESSION_ENCRYPTION_KEYS: key #1 is not a valid"),
     ],
 )
 def test_unsafe_production_settings_are_refused(override, message):
     with pytest.raises(ConfigError, match=message):
         load_settings({**PRODUCTION, **override})
+
+
+@pytest.mark.parametrize("single_instance", [True, "true", 1])
+def test_production_accepts_sqlite_only_when_it_says_it_runs_one_instance(single_instance):
+    settings = load_settings({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/dc/dc.sqlite3",
+                              "SINGLE_INSTANCE": single_instance})
+    assert settings.is_production
+    # Sessions stay in Redis even then: the profile never falls back to per-host files.
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        load_settings({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/dc/dc.sqlite3",
+                       "SINGLE_INSTANCE": single_instance, "REDIS_URL": None})
+
+
+def test_production_refuses_to_start_without_redis_even_from_the_environment(monkeypatch, tmp_path):
+    for key in list(os.environ):
+        if key.startswith("FLASK_"):
+            monkeypatch.delenv(key)
+    for key, value in PRODUCTION.items():
+        if key not in DEFAULTS or value != DEFAULTS[key]:
+            monkeypatch.setenv(f"FLASK_{key}", json.dumps(value))
+    monkeypatch.delenv("FLASK_REDIS_URL")
+    with pytest.raises(ConfigError, match="REDIS_URL is missing"):
+        create_app_from_env(tmp_path)
+
+
+def test_session_keys_rotate_and_never_double_as_dossier_keys(tmp_path):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = load_settings({**PRODUCTION, "SESSION_ENCRYPTION_KEYS": f"{new} {old}"})
+    assert settings.session.encryption_keys == (new, old) and new not in repr(settings.session)
+    development = {**DEFAULTS, "ENVIRONMENT": "development", "DOSSIER_ENCRYPTION_KEYS": new}
+    with pytest.raises(ConfigError, match="SESSION_ENCRYPTION_KEYS must differ"):
+        load_settings({**development, "SESSION_ENCRYPTION_KEYS": [new]}, instance_path=str(tmp_path))
+
+
+def test_development_keeps_one_session_key_in_the_instance_folder(tmp_path):
+    development = {**DEFAULTS, "ENVIRONMENT": "development"}
+    first = load_settings(development, instance_path=str(tmp_path)).session.encryption_keys
+    again = load_settings(development, instance_path=str(tmp_path)).session.encryption_keys
+    assert len(first) == 1 and first == again
+    Fernet(first[0])
+    assert stat.S_IMODE((tmp_path / "session_keys").stat().st_mode) == 0o600
 
 
 def test_loopback_http_issuer_is_allowed_in_production():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import redis
 
+from app.session_store import EncryptedFileSessionInterface
+
 pytestmark = pytest.mark.services
 
 
@@ -34,5 +36,5 @@ def test_file_backend_is_the_default_and_lives_in_the_instance_folder(app):
     client = app.test_client()
     client.get("/")
     assert client.get_cookie("dc_session") is not None
-    assert app.config["SESSION_TYPE"] == "cachelib"
-    assert app.config["SESSION_CACHELIB"]._path.startswith(app.instance_path)
+    assert isinstance(app.session_interface, EncryptedFileSessionInterface)
+    assert app.session_interface.cache._path.startswith(app.instance_path)

@@ -1,7 +1,11 @@
 """The audit trail: what happened, when, to which pseudonymous subject, without personal data.
 
-A subject is HMAC-SHA256(pseudonym_key, FranceConnect sub) in hex: stable for one person within a deployment,
-so that their events can be linked, yet not reversible nor comparable across deployments without the key.
+A subject is a keyed hash (HMAC-SHA256, hex) of the FranceConnect sub within the event's organisation:
+HMAC(pseudonym_key, "organisation" NUL organisation NUL sub). One person's events at one hospital or mutuelle can
+be linked, but not with their events at another organisation, nor across deployments, nor reversed without the
+key. Events without an organisation keep the global domain, HMAC(pseudonym_key, sub), as every event had before
+per-organisation pseudonyms; rows written before then keep their old subjects (nothing is migrated), so an
+organisation's events from before and after the change are not linked either.
 `detail` is a short English code (`c2s:degraded`, `access_denied`), checked so that no free text slips in.
 """
 
@@ -47,11 +51,13 @@ class AuditTrail:
     def __repr__(self) -> str:
         return "<AuditTrail>"
 
-    def pseudonym(self, sub: str) -> str:
-        """The subject stored for a FranceConnect sub (64 hex characters)."""
-        if not isinstance(sub, str) or not sub:
+    def pseudonym(self, sub: str, organisation: str | None = None) -> str:
+        """The subject stored for a FranceConnect sub within `organisation` (or the global domain): 64 hex digits."""
+        # A NUL never occurs in a sub nor in an organisation slug, so the domains cannot overlap.
+        if not isinstance(sub, str) or not sub or "\0" in sub:
             raise InvalidAuditEvent("sub must be a non-empty string")
-        return hmac.new(self._key, sub.encode("utf-8"), hashlib.sha256).hexdigest()
+        message = sub if organisation is None else f"organisation\0{organisation}\0{sub}"
+        return hmac.new(self._key, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def event(
         self,
@@ -82,7 +88,7 @@ class AuditTrail:
             event=event,
             journey=journey,
             organisation=organisation,
-            subject=self.pseudonym(sub) if sub is not None else None,
+            subject=self.pseudonym(sub, organisation) if sub is not None else None,
             detail=detail,
             dossier_reference=dossier_reference,
             purge_after=at + self.retention,

@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from app.config_values import private_sqlite_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT = 30  # seconds a writer waits for another one's lock before "database is locked"
 
@@ -29,7 +31,8 @@ def make_engine(database_uri: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     in_memory = url.database in (None, "", ":memory:")
     if not in_memory and not url.database.startswith("file:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Dossiers are encrypted, but the database also holds pseudonyms, references and launch tokens.
+        private_sqlite_file(Path(url.database))
     engine = create_engine(
         url,
         hide_parameters=True,

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.config_values import ConfigError, as_number, as_str, instance_secret
+from app.config_values import FERNET_HINT, ConfigError, as_number, as_str, fernet_keys, instance_secret
 from app.model.dossier import JOURNEYS
 from app.model.organisation import Organisation
 
@@ -41,7 +41,6 @@ DEV_DATABASE_FILE = "droits-connect.sqlite3"
 DEV_DOSSIER_KEYS_FILE = "dossier_keys"  # one Fernet key per line, the first encrypts
 DEV_PSEUDONYM_KEY_FILE = "audit_pseudonym_key"
 MIN_PSEUDONYM_KEY_LENGTH = 32
-FERNET_HINT = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 @dataclass(frozen=True)
@@ -64,12 +63,12 @@ class DossierSettings:
 
 def load_dossier_settings(config: Mapping, *, production: bool, instance_path: str) -> DossierSettings:
     """Coerce and validate the dossiers' settings; outside production, missing keys are kept in the instance folder."""
-    keys = _fernet_keys(config)
+    keys = fernet_keys(config, "DOSSIER_ENCRYPTION_KEYS")
     if not keys:
         if production:
             raise ConfigError(f"DOSSIER_ENCRYPTION_KEYS is missing: set one or more Fernet keys ({FERNET_HINT})")
-        keys = _fernet_keys({"DOSSIER_ENCRYPTION_KEYS": instance_secret(
-            instance_path, DEV_DOSSIER_KEYS_FILE, lambda: Fernet.generate_key().decode())})
+        keys = fernet_keys({"DOSSIER_ENCRYPTION_KEYS": instance_secret(
+            instance_path, DEV_DOSSIER_KEYS_FILE, lambda: Fernet.generate_key().decode())}, "DOSSIER_ENCRYPTION_KEYS")
 
     pseudonym_key = as_str(config, "AUDIT_PSEUDONYM_KEY")
     if not pseudonym_key:
@@ -96,29 +95,6 @@ def load_dossier_settings(config: Mapping, *, production: bool, instance_path: s
         audit_retention_days=audit_retention,
         pseudonym_key=pseudonym_key,
     )
-
-
-def _fernet_keys(config: Mapping) -> tuple[str, ...]:
-    raw = config.get("DOSSIER_ENCRYPTION_KEYS")
-    if raw is None:
-        return ()
-    if isinstance(raw, bytes):
-        raw = raw.decode("ascii", "replace")
-    if isinstance(raw, str):
-        keys = raw.split()
-    elif isinstance(raw, (list, tuple)) and all(isinstance(k, (str, bytes)) for k in raw):
-        keys = [k.decode("ascii", "replace") if isinstance(k, bytes) else k for k in raw]
-        keys = [k.strip() for k in keys if k.strip()]
-    else:
-        raise ConfigError("DOSSIER_ENCRYPTION_KEYS must be a list of Fernet keys or a space-separated string")
-    for number, key in enumerate(keys, start=1):
-        try:
-            Fernet(key)
-        except ValueError:
-            # Never echo the value: it may be a real key with a typo.
-            raise ConfigError(f"DOSSIER_ENCRYPTION_KEYS: key #{number} is not a valid Fernet key "
-                              f"(32 url-safe base64-encoded bytes; {FERNET_HINT})") from None
-    return tuple(dict.fromkeys(keys))
 
 
 def _retention_days(config: Mapping) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
@@ -31,12 +33,33 @@ def test_pseudonyms_are_stable_keyed_and_not_the_sub(engine):
     assert PSEUDONYM_KEY not in repr(audit)
 
 
+def test_pseudonyms_are_keyed_per_organisation(audit, engine):
+    # The same person at a hospital and at a mutuelle: their events there cannot be linked without the key.
+    audit.record("sign_in_succeeded", journey="preadmission", organisation="chu-lyon", sub=SUB)
+    audit.record("sign_in_succeeded", journey="preadmission", organisation="chu-lyon", sub=SUB)
+    audit.record("sign_in_succeeded", journey="adhesion", organisation="mutuelle-demo", sub=SUB)
+    audit.record("sign_in_failed", sub=SUB, detail="access_denied")
+    with engine.connect() as connection:
+        subjects = connection.scalars(select(AuditEvent.subject).order_by(AuditEvent.id)).all()
+    at_chu, again_at_chu, at_mutuelle, nowhere = subjects
+    assert at_chu == again_at_chu  # still linkable within one organisation
+    assert len({at_chu, at_mutuelle, nowhere}) == 3
+    # Events without an organisation keep the global domain, the pseudonym every event had before.
+    assert nowhere == audit.pseudonym(SUB) == hmac.new(PSEUDONYM_KEY.encode(), SUB.encode(), "sha256").hexdigest()
+
+
+def test_a_sub_cannot_step_into_another_domain(offline_audit):
+    with pytest.raises(InvalidAuditEvent, match="sub"):
+        offline_audit.pseudonym(f"organisation\0chu-lyon\0{SUB}")
+
+
 def test_raw_sub_is_stored_nowhere(audit, engine):
     audit.record("sign_in_succeeded", journey="preadmission", organisation="chu-lyon", sub=SUB)
     audit.record("source_outcome", journey="preadmission", sub=SUB, detail="c2s:degraded")
     with engine.connect() as connection:
         rows = connection.execute(select(AuditEvent.__table__)).all()
-    assert len(rows) == 2 and {row.subject for row in rows} == {audit.pseudonym(SUB)}
+    assert len(rows) == 2
+    assert [row.subject for row in rows] == [audit.pseudonym(SUB, "chu-lyon"), audit.pseudonym(SUB)]
     dump = repr([tuple(row) for row in rows])
     assert SUB not in dump and SUB[:16] not in dump
     assert rows[0].at == T0 and rows[0].detail == ""

@@ -111,7 +111,7 @@ def test_submission_is_audited_in_the_same_transaction(store, engine, audit):
     with engine.connect() as connection:
         event = connection.execute(select(AuditEvent.__table__)).one()
     assert event.event == "dossier_submitted" and event.dossier_reference == submitted.reference
-    assert event.subject == audit.pseudonym("fc-sub-1234") and event.organisation == "chu-lyon"
+    assert event.subject == audit.pseudonym("fc-sub-1234", "chu-lyon") and event.organisation == "chu-lyon"
     assert event.purge_after == T0 + dt.timedelta(days=365)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 
+from app.config_values import private_sqlite_file
 from app.delivery.webhooks.sender import WebhookSender
 from app.delivery.webhooks.settings import WebhookSettings
 
@@ -45,7 +46,7 @@ def make_huey(settings: WebhookSettings) -> Huey:
         return MemoryHuey(QUEUE_NAME, immediate=True, results=False)
     if queue.startswith("sqlite:///"):
         path = Path(queue.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(path)
         return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
     return RedisHuey(QUEUE_NAME, url=queue, results=False)
 
