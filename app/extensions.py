@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-from app import sessions
+from app import session_lock, sessions
 from app.config import Settings
 from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
@@ -56,6 +56,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             SESSION_CACHELIB=FileSystemCache(str(directory), threshold=5000, mode=0o600),
         )
     server_session.init_app(app)
+    session_lock.init_app(app, redis_url=s.redis_url, cookie_name=s.cookie_name)
     csrf.init_app(app)
 
     @app.before_request
