@@ -16,7 +16,7 @@ from app.journeys import validators as check
 
 _ADDRESS = r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœŸ ,.'’°/-]*"
 REQUIRED = "Ce champ est obligatoire."
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
 def _strip(value):
@@ -73,7 +73,7 @@ class IsoDateField(DateField):
             self.data = None
             return
         if valuelist and not _ISO_DATE.fullmatch(valuelist[0].strip()):
-            # strptime takes any Unicode digit (full-width ２０２６ too): only what a date input sends passes.
+            # strptime's %Y takes any Unicode digit (full-width １９８０, Arabic-Indic): ASCII digits only.
             self.data = None
             raise ValueError("Saisissez une date valide, au format jour/mois/année.")
         try:
