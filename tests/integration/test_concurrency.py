@@ -12,8 +12,9 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import pytest
 import requests
-from flask import request
+from flask import request as http_request
 
 from tests.integration.test_journeys import CHU, fill, start
 from tests.journeys.support import REFERENCE, csrf_token, dossier_count
@@ -21,12 +22,14 @@ from tests.journeys.support import REFERENCE, csrf_token, dossier_count
 TRIALS = 6
 
 
-def test_a_submission_racing_a_page_of_the_same_session_gives_one_dossier_and_keeps_its_receipt(make_stack):
-    stack = make_stack()
+@pytest.mark.parametrize("store", ["files", "redis"])
+def test_a_submission_racing_a_page_of_the_same_session_gives_one_dossier_and_keeps_its_receipt(make_stack, request,
+                                                                                               store):
+    stack = make_stack(**({"REDIS_URL": request.getfixturevalue("redis_url")} if store == "redis" else {}))
 
     @stack.service.after_request
     def _slow_review(response):  # the racing request has read the session and drawn its page; it saves it late
-        if request.method == "GET" and request.path.endswith("/verification"):
+        if http_request.method == "GET" and http_request.path.endswith("/verification"):
             time.sleep(0.3)
         return response
 
