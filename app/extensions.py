@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
-from app import session_store, sessions
+from app import session_lock, session_store, sessions
 from app.config import Settings
 from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
@@ -44,6 +44,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.session_interface = session_store.make_interface(
         app, redis_url=s.redis_url, keys=s.encryption_keys, idle_timeout=s.idle_timeout)
     session_store.register_cli(app, app.session_interface)
+    session_lock.init_app(app, redis_url=s.redis_url, cookie_name=s.cookie_name)
     csrf.init_app(app)
 
     @app.before_request

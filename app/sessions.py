@@ -172,6 +172,11 @@ class SessionState:
         self._data[LOGOUT_STATE] = state
         self.start_clocks()
 
+    @property
+    def logout_state(self) -> str | None:
+        value = self._data.get(LOGOUT_STATE)
+        return value if isinstance(value, str) and value else None
+
     def take_logout_state(self) -> str | None:
         value = self._data.pop(LOGOUT_STATE, None)
         return value if isinstance(value, str) and value else None

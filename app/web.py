@@ -9,12 +9,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, abort, g, render_template, request, send_file
+from flask import Flask, Response, abort, current_app, g, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
+from app.config_values import ConfigError
 from app.correlation import new_correlation_id
 from app.delivery import problems
 
@@ -38,6 +39,8 @@ class CorrelationIdFilter(logging.Filter):
 
 
 API_PREFIX = "/api/"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+DEFAULT_MAX_FORM_PARTS = 200
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
 
 
@@ -88,12 +91,26 @@ def init_app(app: Flask, settings: Settings) -> None:
                                 x_host=settings.trusted_proxies)
     csp = content_security_policy(settings)
     dsfr_available = all(path.is_file() for path in DSFR_ASSETS.values())
+    if not dsfr_available and settings.is_production:
+        # FranceConnect's qualification requires its official button, logo included; the fallback has none.
+        raise ConfigError("the DSFR stylesheet of the FranceConnect button is missing (node_modules/@gouvfr/dsfr): "
+                          "run `npm ci` before starting in production")
     if not dsfr_available:
         log.warning("DSFR stylesheet not installed (run `npm ci`); the FranceConnect button uses plain styling")
+    app.response_class = SessionCookieResponse
 
     @app.before_request
     def _correlation_id() -> None:
         g.correlation_id = new_correlation_id()
+
+    @app.before_request
+    def _form_parts() -> None:
+        # Werkzeug caps multipart parts only: count urlencoded fields too, on every route, before any view.
+        if request.method == "POST" and request.mimetype in FORM_TYPES:
+            limit = app.config.get("MAX_FORM_PARTS") or DEFAULT_MAX_FORM_PARTS
+            if sum(len(values) for _, values in request.form.lists()) > limit:
+                log.warning("form refused reason=too_many_fields")
+                raise RequestEntityTooLarge()
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -152,6 +169,20 @@ def init_app(app: Flask, settings: Settings) -> None:
         if request.path.startswith(API_PREFIX):
             return problems.response(settings.public_url, "internal-error", "An error on our side; retry later.")
         return render_template("errors/500.html", code=500), 500
+
+
+class SessionCookieResponse(Response):
+    """Flask-Session deletes its cookie with the name, path and domain only; a `__Host-` cookie's deletion without
+    `Secure` is ignored by browsers, so the session cookie is deleted with the attributes it was set with."""
+
+    def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None, secure: bool = False,
+                      httponly: bool = False, samesite: str | None = None, partitioned: bool = False) -> None:
+        config = current_app.config
+        if key == config.get("SESSION_COOKIE_NAME"):
+            secure = secure or bool(config.get("SESSION_COOKIE_SECURE"))
+            httponly, samesite = True, config.get("SESSION_COOKIE_SAMESITE")
+        super().delete_cookie(key, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite,
+                              partitioned=partitioned)
 
 
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -241,6 +241,13 @@ class DossierStore:
         log.info("re-encrypted %d dossier(s) with the first key", count)
         return count
 
+    def reference_of(self, idempotency_key: str) -> str | None:
+        """The reference of the dossier stored with this idempotency key, if any."""
+        if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
+            return None
+        found = self._find(idempotency_key)
+        return found.reference if found else None
+
     def _find(self, idempotency_key: str) -> Dossier | None:
         with Session(self.engine) as session:
             return session.scalar(select(Dossier).where(Dossier.idempotency_key == idempotency_key))

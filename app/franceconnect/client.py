@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import string
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,14 @@ MIN_NONCE_CHARS = 22  # FC v2 refuses shorter nonces (and asks the same of state
 MAX_BODY_BYTES = 256 * 1024
 # FranceConnect's codes are 43 characters of base64url; this leaves room for change, and none for an injection.
 AUTHORIZATION_CODE = re.compile(r"[A-Za-z0-9_.~-]{10,256}")
+
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+STATE_AND_NONCE_CHARS = 43
+
+
+def random_alphanumeric(length: int = STATE_AND_NONCE_CHARS) -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(length))
 
 
 def is_authorization_code(code: object) -> bool:
@@ -131,10 +140,9 @@ class FranceConnectClient:
             return self._metadata
 
     def new_transaction(self) -> AuthTransaction:
-        # Ours, not Authlib's generate_token(): 32 random bytes → 43 characters, ≥ 128 bits and above FC's minimum.
-        return AuthTransaction(
-            state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), created_at=self._clock()
-        )
+        # Ours, not Authlib's generate_token(): letters and digits only, as FranceConnect's qualification words it,
+        # 43 of them (≈ 256 bits), above FC's minimum.
+        return AuthTransaction(state=random_alphanumeric(), nonce=random_alphanumeric(), created_at=self._clock())
 
     def authorize_url(self, tx: AuthTransaction, *, scopes: Sequence[str] | None = None) -> str:
         """The /authorize URL (franceconnect.md §2). FC rejects unknown parameters, so nothing else is sent."""

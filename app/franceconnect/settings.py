@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.config_values import ConfigError, as_number, as_str, check_url
 
@@ -18,6 +19,13 @@ IDENTITE_PIVOT_SCOPES = ("given_name", "family_name", "birthdate", "gender", "bi
 # Development-only FranceConnect client, registered automatically in the sandbox.
 DEV_CLIENT_ID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
 DEV_CLIENT_SECRET = "droits-connect-sandbox-secret-not-for-production"
+
+# FranceConnect's own test platforms (integration `*.integ01.`, sandbox `*.sbx.`, docker) all live under this
+# domain, and the public integration keys its v1 example shipped (shared/reference/franceconnect.md §14): none
+# may reach production.
+TEST_PLATFORM_DOMAIN = "dev-franceconnect.fr"
+PUBLIC_INTEGRATION_CLIENT_ID = "211286433e39cce01db448d80181bdfd005554b19cd51b3fe7943f6b3b86ab6e"
+PUBLIC_INTEGRATION_SECRET = "2791a731e6a59f56b6b4dd0d08c9b1f593b5f3658b9fd731cb24248e2669af4b"
 
 DEFAULTS: dict[str, Any] = {
     "FC_ISSUER": None,  # None = the sandbox's issuer when the sandbox is on
@@ -83,9 +91,20 @@ def _client(config: Mapping, *, production: bool, sandbox: bool, sandbox_url: st
     if missing:
         raise ConfigError(f"missing setting(s): {', '.join(missing)} (see the README's configuration table)")
     issuer = check_url("FC_ISSUER", issuer, production=production)
-    if production and client_secret == DEV_CLIENT_SECRET:
-        raise ConfigError("FC_CLIENT_SECRET is the sandbox's development secret; set the real one")
+    if production:
+        _refuse_test_platform(issuer, client_id, client_secret)
     return issuer, client_id, client_secret
+
+
+def _refuse_test_platform(issuer: str, client_id: str, client_secret: str) -> None:
+    host = (urlsplit(issuer).hostname or "").lower()
+    if host == TEST_PLATFORM_DOMAIN or host.endswith("." + TEST_PLATFORM_DOMAIN):
+        raise ConfigError("FC_ISSUER is a FranceConnect test platform (integration or sandbox); in production set "
+                          "https://oidc.franceconnect.gouv.fr/api/v2")
+    if client_id in (DEV_CLIENT_ID, PUBLIC_INTEGRATION_CLIENT_ID):
+        raise ConfigError("FC_CLIENT_ID is a development or integration client; set the production one")
+    if client_secret in (DEV_CLIENT_SECRET, PUBLIC_INTEGRATION_SECRET):
+        raise ConfigError("FC_CLIENT_SECRET is a development or integration secret; set the real one")
 
 
 def _scopes(config: Mapping, data_scopes: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,13 @@ from flask import session as flask_session
 
 from app import sessions
 from app.correlation import is_correlation_id
-from app.franceconnect.client import TRANSACTION_TTL, FranceConnectClient, TokenResult, is_authorization_code
+from app.franceconnect.client import (
+    TRANSACTION_TTL,
+    FranceConnectClient,
+    TokenResult,
+    is_authorization_code,
+    random_alphanumeric,
+)
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
@@ -33,10 +38,10 @@ from app.model.signin import SignInRequest, SignInResult
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-_STATE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+_STATE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 # Where to go after sign-in: a path of this service only (no scheme, host, query or "//"), so the
-# parameter cannot become an open redirect.
-_NEXT = re.compile(r"^/(?!/)[A-Za-z0-9/_-]{0,200}$")
+# parameter cannot become an open redirect. Always fullmatch: `$` would let a final newline through.
+_NEXT = re.compile(r"/(?!/)[A-Za-z0-9/_-]{0,200}")
 DEFAULT_NEXT = "/mon-espace"
 
 # What a sign-in is for: given a checked `next` path and the sources the person chose (None when the page
@@ -98,8 +103,12 @@ def fetch_identity_only(client: FranceConnectClient, token: TokenResult, request
     return SignInResult(identity=client.fetch_userinfo(token))
 
 
-def _fail(motif: str, reason: str, *, level: int = logging.WARNING, sign_in: SignInRequest | None = None):
-    """End a failed attempt: no session left, a reason in the log, a French page at a clean URL."""
+def _fail(motif: str, reason: str, *, level: int = logging.WARNING, sign_in: SignInRequest | None = None,
+          keep_session: bool = False):
+    """End a failed attempt: no session left, a reason in the log, a French page at a clean URL.
+
+    Only an attempt this browser started (a valid state) may end the session: a callback without one may be a
+    cross-site request, and it leaves a signed-in session and its draft as they were (keep_session)."""
     log.log(level, "franceconnect login failed motif=%s reason=%s", motif, reason)
     on_failure = room().on_failure
     if on_failure is not None:
@@ -107,9 +116,10 @@ def _fail(motif: str, reason: str, *, level: int = logging.WARNING, sign_in: Sig
             on_failure(reason, sign_in)
         except Exception as error:  # the person must still get their page
             log.error("sign-in failure hook failed type=%s", type(error).__name__)
-    sessions.current().clear_after_failed_sign_in()
+    if not keep_session:
+        sessions.current().clear_after_failed_sign_in()
     retry = {}
-    if sign_in is not None and sign_in.next_path != DEFAULT_NEXT and _NEXT.match(sign_in.next_path):
+    if sign_in is not None and sign_in.next_path != DEFAULT_NEXT and _NEXT.fullmatch(sign_in.next_path):
         # The retry button starts the same sign-in again: same destination, same sources.
         retry = {"next": sign_in.next_path, "sources": ",".join(sign_in.sources) or "none"}
     response = redirect(url_for("auth.error", motif=motif, ref=g.correlation_id, **retry), 303)
@@ -132,7 +142,7 @@ def _single(name: str) -> str | None:
 
 
 def _safe_next(next_path: str | None) -> str:
-    if next_path and not _NEXT.match(next_path):
+    if next_path and not _NEXT.fullmatch(next_path):
         log.warning("login refused an unsafe next parameter")
         return DEFAULT_NEXT
     return next_path or DEFAULT_NEXT
@@ -160,7 +170,7 @@ def callback():
     state = _single("state")
     try:
         # Taking makes each state single-use, whatever happens next.
-        pending = sessions.current().take_sign_in(state) if state and _STATE.match(state) else None
+        pending = sessions.current().take_sign_in(state) if state and _STATE.fullmatch(state) else None
     except sessions.UnreadableSignIn as unreadable:
         return _fail("expire", "state_expired", sign_in=unreadable.request)
     sign_in = pending.request if pending else None
@@ -169,7 +179,7 @@ def callback():
     if error is not None:
         return _provider_error(error, sign_in)
     if pending is None:
-        return _fail("expire", "state_missing" if state is None else "state_unknown_or_used")
+        return _fail("expire", "state_missing" if state is None else "state_unknown_or_used", keep_session=True)
     if pending.transaction.expired(time.time(), TRANSACTION_TTL):
         return _fail("expire", "state_expired", sign_in=sign_in)
     code = _single("code")
@@ -185,7 +195,8 @@ def _provider_error(error: str, sign_in: SignInRequest | None):
     level = {"annule": logging.INFO, "indisponible": logging.WARNING}.get(motif, logging.ERROR)
     log.log(level, "franceconnect returned an error error=%s state_known=%s",
             error if known else "unknown", sign_in is not None)
-    return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level, sign_in=sign_in)
+    return _fail(motif, f"callback_error_{error if known else 'unknown'}", level=level, sign_in=sign_in,
+                 keep_session=sign_in is None)
 
 
 def _complete(code: str, tx, sign_in: SignInRequest):
@@ -228,7 +239,7 @@ def error():
     ref = request.args.get("ref")
     next_path = request.args.get("next") or ""
     retry = None
-    if _NEXT.match(next_path):
+    if _NEXT.fullmatch(next_path):
         # The planner keeps only the sources this deployment uses: the page echoes the request it returns.
         retry = room().plan(next_path, (request.args.get("sources") or "").split(","))
     return render_template("auth/error.html", motif=motif, ref=ref if is_correlation_id(ref) else None,
@@ -246,7 +257,7 @@ def logout():
     state.clear()
     if not id_token:
         return redirect(url_for("pages.index"), 303)
-    logout_state = secrets.token_urlsafe(32)
+    logout_state = random_alphanumeric()
     state.start_logout(logout_state)
     current_app.session_interface.regenerate(flask_session)
     try:
@@ -262,11 +273,13 @@ def logout():
 @bp.get("/logout/callback")
 def logout_callback():
     state = sessions.current()
-    expected = state.take_logout_state()
+    expected = state.logout_state
     given = _single("state")
     if given is None:
         log.info("logout callback without state")
     elif not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("logout callback with an unknown state")
-    state.clear()
+    else:
+        # Only the state our logout sent may end the session: a cross-site GET here changes nothing.
+        state.clear()
     return render_template("auth/logged_out.html")

@@ -16,6 +16,7 @@ from app.journeys import validators as check
 
 _ADDRESS = r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœŸ ,.'’°/-]*"
 REQUIRED = "Ce champ est obligatoire."
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
 def _strip(value):
@@ -71,6 +72,10 @@ class IsoDateField(DateField):
         if valuelist and not valuelist[0].strip():
             self.data = None
             return
+        if valuelist and not _ISO_DATE.fullmatch(valuelist[0].strip()):
+            # strptime's %Y takes any Unicode digit (full-width １９８０, Arabic-Indic): ASCII digits only.
+            self.data = None
+            raise ValueError("Saisissez une date valide, au format jour/mois/année.")
         try:
             super().process_formdata(valuelist)
         except ValueError:

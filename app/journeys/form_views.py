@@ -14,7 +14,7 @@ from flask import redirect, render_template, request
 from wtforms import DateField
 
 from app import sessions
-from app.journeys import labels, steps
+from app.journeys import labels, send_views, steps
 from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
 from app.journeys.prefill import Prefill
 from app.journeys.validators import add_months
@@ -23,6 +23,8 @@ from app.model.journey import OTHER, SELF
 
 def form(org_id: str):
     state = steps.signed_in(org_id, need_people=True)
+    if (sent := send_views.already_sent(org_id)) is not None:
+        return sent
     values = state.prefill()
     page_form = _build_form(state, values)
     if page_form.validate_on_submit():
@@ -97,6 +99,8 @@ def _fill(page_form, values: dict) -> None:
 
 def review(org_id: str):
     state = steps.signed_in(org_id, need_people=True)
+    if (sent := send_views.already_sent(org_id)) is not None:
+        return sent
     declared = _draft_values()
     if declared is None:
         steps.back_to("form", org_id)

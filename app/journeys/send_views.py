@@ -7,10 +7,14 @@ only the receipt (and FranceConnect's ID token, for logout), and any later POST 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import time
 
-from flask import redirect, render_template
+from flask import current_app, redirect, render_template, request
 
 from app import extensions, sessions
 from app.dossiers.errors import DossierNotFound
@@ -29,11 +33,66 @@ def _receipt_for(org_id: str) -> Receipt | None:
     return receipt if receipt and (receipt.journey, receipt.org) == (steps.journey(), org_id) else None
 
 
+# The receipt's URL carries a signed, short-lived proof of the reference: a person whose dossier is stored gets
+# its receipt even if the session was lost in between (the receipt then shows no personal data).
+RECEIPT_TOKEN_SECONDS = 15 * 60
+
+
+def _signature(journey: str, org_id: str, reference: str, expires: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, f"receipt|{journey}|{org_id}|{reference}|{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def receipt_token(org_id: str, reference: str, now: float | None = None) -> str:
+    expires = int(now if now is not None else time.time()) + RECEIPT_TOKEN_SECONDS
+    return f"{expires}.{reference}.{_signature(steps.journey(), org_id, reference, expires)}"
+
+
+def _reference_from_token(org_id: str, token: str | None) -> str | None:
+    parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
+    if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit():
+        return None
+    expires, reference, signature = int(parts[0]), parts[1], parts[2]
+    if expires < time.time() or not hmac.compare_digest(
+            signature.encode(), _signature(steps.journey(), org_id, reference, expires).encode()):
+        log.info("receipt token refused reason=receipt_token_invalid_or_expired")
+        return None
+    return reference
+
+
+def _to_receipt(org_id: str, reference: str):
+    return redirect(steps.step_url("receipt", org_id, jeton=receipt_token(org_id, reference)), 303)
+
+
+def already_sent(org_id: str):
+    """The draft's dossier is in the database (the session may have been written back stale): its receipt then,
+    never a second dossier."""
+    draft = sessions.current().draft
+    reference = extensions.services().dossiers.reference_of(draft.key) if draft else None
+    if reference is None:
+        return None
+    log.info("journey step after the dossier was stored reason=dossier_already_stored")
+    state = steps.signed_in(org_id, need_people=True)
+    _end_journey(state, reference)
+    return _to_receipt(org_id, reference)
+
+
+def _end_journey(state: steps.StepState, reference: str) -> None:
+    # The rights, the identity and the draft are in the dossier now.
+    sessions.current().end_journey(Receipt(
+        journey=state.context.journey, org=state.organisation.id, reference=reference,
+        portal_reference=state.context.ref if state.context.signed else None,
+        return_url=state.context.return_url if state.context.signed else None,
+    ))
+
+
 def send(org_id: str):
     steps.organisation_or_404(org_id)
-    if _receipt_for(org_id) is not None:
+    held = _receipt_for(org_id)
+    if held is not None:
         log.info("journey submission repeated after the receipt")
-        return redirect(steps.step_url("receipt", org_id), 303)
+        return _to_receipt(org_id, held.reference)
     state = steps.signed_in(org_id, need_people=True)
     draft = sessions.current().draft
     if draft is None:
@@ -58,13 +117,8 @@ def send(org_id: str):
             detail = f"{source}:{outcome['status']}" + (":partial" if outcome["partial"] else "")
             audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
                          detail=detail, dossier_reference=submitted.reference)
-    # The rights, the identity and the draft are in the dossier now.
-    sessions.current().end_journey(Receipt(
-        journey=journey, org=organisation.id, reference=submitted.reference,
-        portal_reference=portal_reference,
-        return_url=state.context.return_url if state.context.signed else None,
-    ))
-    return redirect(steps.step_url("receipt", org_id), 303)
+    _end_journey(state, submitted.reference)
+    return _to_receipt(org_id, submitted.reference)
 
 
 def _events(organisation: Organisation, portal_reference: str | None) -> list[WebhookEvent]:
@@ -78,16 +132,18 @@ def _events(organisation: Organisation, portal_reference: str | None) -> list[We
 def receipt(org_id: str):
     organisation = steps.organisation_or_404(org_id)
     held = _receipt_for(org_id)
-    if held is None:
+    reference = held.reference if held else _reference_from_token(org_id, request.args.get("jeton"))
+    if reference is None:
         steps.back_to("information", org_id, "Nous ne trouvons pas de dossier envoyé depuis ce navigateur.")
     try:
-        dossier = extensions.services().dossiers.get(held.reference)
+        dossier = extensions.services().dossiers.get(reference)
     except DossierNotFound:
         dossier = None  # purged at the end of its retention: the reference still answers the person
     return render_template(
-        "journeys/receipt.html", organisation=organisation, reference=held.reference, labels=labels,
-        content=dossier.content if dossier else None, created_at=dossier.created_at if dossier else None,
+        "journeys/receipt.html", organisation=organisation, reference=reference, labels=labels,
+        # Its content only to the session that sent it; the token proves the reference, not the person.
+        content=dossier.content if dossier and held else None, created_at=dossier.created_at if dossier else None,
         # « transmis » until the organisation acknowledges it through the pull API, then « reçu … le … ».
         delivered_at=dossier.delivered_at if dossier and dossier.status == "delivered" else None,
-        journey=steps.journey(), can_return=bool(held.return_url),
+        journey=steps.journey(), can_return=bool(held and held.return_url),
     )

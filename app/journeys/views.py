@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, abort, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 # Form keys that may legitimately repeat; any other repeated key is parameter pollution and gets a 400.
 MULTI_VALUED = frozenset({"covered", "sources"})
-DEFAULT_MAX_FORM_PARTS = 200
 
 
 def init_app(app: Flask) -> None:
@@ -57,12 +56,8 @@ def make_blueprint(journey: str) -> Blueprint:
 def _check_form_shape() -> None:
     if request.method != "POST":
         return
-    # Werkzeug applies MAX_FORM_PARTS to multipart bodies only; count urlencoded ones here.
-    limit = current_app.config.get("MAX_FORM_PARTS") or DEFAULT_MAX_FORM_PARTS
+    # The number of fields is capped app-wide (app/web.py).
     lists = list(request.form.lists())
-    if sum(len(values) for _, values in lists) > limit:
-        log.warning("journey form refused: too many fields")
-        raise RequestEntityTooLarge()
     if any(len(values) > 1 and key not in MULTI_VALUED for key, values in lists):
         log.warning("journey form refused: a field was sent twice")
         abort(400)

@@ -157,8 +157,11 @@ def test_state_is_single_use(client, fc, caplog):
     params = start_login(client, fc)
     assert callback(client, **params).headers["Location"] == "/mon-espace"
     response = callback(client, **params)
-    assert_failed(client, response, "expire", caplog, "state_unknown_or_used")
+    assert response.status_code == 303 and "motif=expire" in response.headers["Location"]
+    assert "reason=state_unknown_or_used" in caplog.text
     assert fc.hits["token"] == 1
+    # A used state ends nothing: the signed-in session is still there.
+    assert session_of(client).identity is not None
 
 
 def test_expired_state_is_refused(client, fc, caplog):
@@ -331,3 +334,89 @@ def test_an_identity_without_gender_or_given_name_signs_in(client, fc):
     assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
     assert (session_of(client).identity.gender, session_of(client).identity.given_name) == ("", "")
     assert client.get("/mon-espace").status_code == 200
+
+
+# Inputs found by attack, and FranceConnect's qualification items -----------------------------------------------
+
+def sign_in_with(client, fc, next_path):
+    response = client.post("/auth/login", data={"csrf_token": csrf_token(client), "next": next_path})
+    return callback(client, **fc.authorize(response.headers["Location"]))
+
+
+@pytest.mark.parametrize("next_path", ["/mon-espace\n", "/mon-espace\r\nSet-Cookie: x=1", "//evil.example/x",
+                                       "https://evil.example/", "/a?b=c", "/\\evil"])
+def test_login_refuses_an_unsafe_next_and_the_callback_lands_home(client, fc, next_path):
+    response = sign_in_with(client, fc, next_path)
+    assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
+    assert session_of(client).identity is not None
+
+
+def test_the_callback_checks_next_again(client, fc):
+    params = start_login(client, fc)
+    with client.session_transaction() as session:  # as if a planner (or a stored attempt) carried a bad path
+        session[sessions.SIGN_INS][params["state"]]["request"]["next_path"] = "//evil.example/x"
+    response = callback(client, **params)
+    assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
+
+
+def test_state_and_nonce_are_letters_and_digits_only(client, fc):
+    for _ in range(20):
+        params = start_login(client, fc)
+        sent = session_of(client).take_sign_in(params["state"]).transaction
+        assert re.fullmatch(r"[A-Za-z0-9]{32,}", sent.state) and re.fullmatch(r"[A-Za-z0-9]{32,}", sent.nonce)
+        assert params["state"] == sent.state
+
+
+@pytest.mark.parametrize("error", ["invalid_request", "invalid_acr", "unsupported_response_type", "invalid_scope"])
+def test_documented_configuration_errors_are_named_in_the_log(client, fc, caplog, error):
+    params = start_login(client, fc)
+    response = callback(client, error=error, error_description="SECRET-DESCRIPTION-MARKER", state=params["state"])
+    assert_failed(client, response, "configuration", caplog, f"callback_error_{error}")
+    assert any(r.levelname == "ERROR" and f"error={error}" in r.getMessage() for r in caplog.records)
+    assert "SECRET-DESCRIPTION-MARKER" not in caplog.text  # the OP's description is never logged
+
+
+def signed_in_with_draft(client, fc):
+    callback(client, **start_login(client, fc))
+    with client.session_transaction() as session:
+        SessionState(session).save_draft({"address": "1 rue X"}, new_key=lambda: "draft-key-0001")
+    return session_of(client)
+
+
+@pytest.mark.parametrize("query", [{}, {"state": "A" * 43}, {"code": "c" * 43, "state": "B" * 43},
+                                   {"error": "access_denied"}, {"error": "access_denied", "state": "C" * 43}])
+def test_a_cross_site_callback_without_a_valid_state_ends_nothing(client, fc, query):
+    signed_in_with_draft(client, fc)
+    response = callback(client, **query)
+    assert response.status_code == 303 and "/auth/erreur" in response.headers["Location"]
+    kept = session_of(client)
+    assert kept.identity is not None and kept.draft is not None and kept.id_token
+
+
+@pytest.mark.parametrize("query", ["", "?state=forged", "?state=" + "A" * 43])
+def test_a_cross_site_logout_callback_ends_nothing(client, fc, query):
+    signed_in_with_draft(client, fc)
+    page = client.get("/auth/logout/callback" + query)
+    assert page.status_code == 200
+    kept = session_of(client)
+    assert kept.identity is not None and kept.draft is not None
+
+
+def test_login_refuses_thousands_of_fields(client):
+    body = urlencode([("csrf_token", csrf_token(client)), *((f"f{i}", "x") for i in range(5000))])
+    response = client.post("/auth/login", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413 and 'lang="fr"' in response.get_data(as_text=True)
+
+
+def test_logout_deletes_the_host_cookie_with_secure_and_path(client, fc, app):
+    name = app.config["SESSION_COOKIE_NAME"]
+    assert name.startswith("__Host-")
+    callback(client, **start_login(client, fc))
+    response = client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/mon-espace")})
+    back = fc.end_session(response.headers["Location"])
+    ended = client.get("/auth/logout/callback?" + urlencode(back))
+    deletions = [h for h in ended.headers.getlist("Set-Cookie") if h.startswith(f"{name}=;")]
+    assert len(deletions) == 1, ended.headers.getlist("Set-Cookie")
+    attributes = [part.strip().lower() for part in deletions[0].split(";")]
+    assert "secure" in attributes and "path=/" in attributes
+    assert not any(part.startswith("domain") for part in attributes)

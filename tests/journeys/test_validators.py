@@ -164,6 +164,10 @@ HOSTILE = [
     ("birth_date", "2020-02-30", "date valide"),
     ("birth_date", "02/01/1980", "date valide"),
     ("birth_date", "1980-01-02\x00", "date valide"),
+    ("birth_date", "１９８０-01-02", "date valide"),  # full-width digits: strptime's %Y would take them
+    ("birth_date", "١٩٨٠-01-02", "date valide"),  # Arabic-Indic digits
+    ("birth_date", "１９８０-０１-０２", "date valide"),
+    ("amo_start", "２０２０-01-01", "date valide"),
     ("amo_end", "1970-01-01", "postérieure à la date de début"),
     ("trusted_phone", "", "Complétez aussi ce champ"),  # a name without a phone
     ("consent_accuracy", "", "attester l’exactitude"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -276,7 +277,7 @@ def test_a_double_submission_stores_one_dossier_and_empties_the_session(client, 
     first = client.post(f"{CHU}/envoi", data={"csrf_token": token})
     second = client.post(f"{CHU}/envoi", data={"csrf_token": token})
     assert first.status_code == second.status_code == 303
-    assert first.headers["Location"] == second.headers["Location"] == f"{CHU}/recepisse"
+    assert {urlsplit(r.headers["Location"]).path for r in (first, second)} == {f"{CHU}/recepisse"}
     assert dossier_count(app) == 1
     session = session_of(client)
     assert session.identity is session.draft is session.people is session.journey is None
@@ -326,3 +327,69 @@ def test_a_receipt_without_a_submission_goes_back(client):
 def test_the_home_page_lists_the_organisations(client):
     html = client.get("/").get_data(as_text=True)
     assert 'href="/preadmission/chu-demo/"' in html and 'href="/adhesion/mutuelle-demo/"' in html
+
+
+# Submission against a stale session, and the receipt without one -----------------------------------------------
+
+def submit(client):
+    review = client.get(f"{CHU}/verification").get_data(as_text=True)
+    return client.post(f"{CHU}/envoi", data={"csrf_token": csrf_token(review)})
+
+
+def test_a_stale_session_written_back_after_the_submission_makes_no_second_dossier(client, app):
+    sign_in(client)
+    to_review(client)
+    with client.session_transaction() as session:
+        stale = dict(session)  # what a slower concurrent request read, and would write back
+    submit(client)
+    reference = session_of(client).receipt.reference
+    # The database knows the draft was sent: each step leads to its receipt, and the receipt is back.
+    for step in ("formulaire", "verification", "envoi"):
+        with client.session_transaction() as session:
+            session.clear()
+            session.update(stale)
+        if step == "envoi":
+            response = client.post(f"{CHU}/envoi", data={"csrf_token": csrf_token(
+                client.get(f"{CHU}/personnes").get_data(as_text=True))})
+        else:
+            response = client.get(f"{CHU}/{step}")
+        assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == f"{CHU}/recepisse"
+        assert session_of(client).receipt.reference == reference and session_of(client).draft is None
+    assert dossier_count(app) == 1
+
+
+def test_the_receipt_survives_the_loss_of_the_session(client, app):
+    sign_in(client)
+    to_review(client)
+    location = submit(client).headers["Location"]
+    reference = session_of(client).receipt.reference
+    assert "jeton=" in location
+    stranger = app.test_client()  # the session store was lost: this browser has no session at all
+    page = stranger.get(location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and reference in html
+    assert "Récapitulatif de votre dossier" not in html and "Angela" not in html  # the token proves no person
+    token = location.split("jeton=")[1]
+    for forged in (location.replace(reference, "DC-AAAA-AAAA"), location[:-2] + ("AA" if location[-2:] != "AA"
+                                                                                     else "BB"),
+                   location.split("?")[0], location.replace(token, token.replace(".", "..", 1)),
+                   location.replace(CHU, MUTUELLE)):
+        response = stranger.get(forged)
+        assert response.status_code == 303, forged
+
+
+def test_an_expired_receipt_token_is_refused(client, app):
+    import time
+
+    from app.journeys import send_views
+
+    sign_in(client)
+    to_review(client)
+    submit(client)
+    reference = session_of(client).receipt.reference
+    with app.test_request_context(f"{CHU}/recepisse"):
+        old = send_views.receipt_token("chu-demo", reference, now=time.time() - send_views.RECEIPT_TOKEN_SECONDS - 1)
+        fresh = send_views.receipt_token("chu-demo", reference)
+    stranger = app.test_client()
+    assert stranger.get(f"{CHU}/recepisse?jeton={old}").status_code == 303
+    assert stranger.get(f"{CHU}/recepisse?jeton={fresh}").status_code == 200

@@ -1,0 +1,123 @@
+"""One request at a time per session.
+
+Flask-Session reads the whole session when a request starts and writes it back when it ends, so two requests
+of the same browser overlap badly: the slower one writes back the copy it read, and whatever the faster one
+changed (a stored dossier's receipt, a used state) is lost. This WSGI layer, outside the session interface,
+takes a lock named after the session cookie before Flask opens the session and releases it once the response
+(and so the saved session) is back: same-session requests run one after the other; other sessions never wait.
+
+The lock is a Redis lock (with an expiry, should a worker die holding it) when the session store is Redis, and
+an flock on one of 256 files in the instance folder otherwise (threads and processes of one machine).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from werkzeug.http import parse_cookie
+
+log = logging.getLogger(__name__)
+
+# Longer than the slowest request (the sign-in callback: token exchange and the rights' deadline, ≤ 30 s) and
+# shorter than gunicorn's 45-second timeout; a request that cannot get the lock in time gets a 503 page.
+WAIT_SECONDS = 40.0
+LOCK_EXPIRY_SECONDS = 60
+FILE_BUCKETS = 256
+_POLL = 0.01
+
+Release = Callable[[], None]
+
+BUSY_PAGE = (
+    "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Service occupé — Droits Connect</title>"
+    "</head><body><main><h1>Votre demande précédente est encore en cours</h1>"
+    "<p>Patientez quelques secondes, puis rechargez la page.</p></main></body></html>"
+).encode()
+
+
+class RedisLocks:
+    def __init__(self, client, *, wait: float = WAIT_SECONDS, expiry: int = LOCK_EXPIRY_SECONDS) -> None:
+        self._redis, self._wait, self._expiry = client, wait, expiry
+
+    def acquire(self, key: str) -> Release | None:
+        from redis.exceptions import LockError
+
+        lock = self._redis.lock(f"dc:session-lock:{key}", timeout=self._expiry, blocking_timeout=self._wait,
+                                thread_local=False)
+        if not lock.acquire():
+            return None
+
+        def release() -> None:
+            try:
+                lock.release()
+            except LockError:  # expired while held: someone else may hold it now, which is theirs to release
+                log.warning("session lock expired before release reason=session_lock_expired")
+
+        return release
+
+
+class FileLocks:
+    def __init__(self, directory: Path, *, wait: float = WAIT_SECONDS) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._directory, self._wait = directory, wait
+
+    def acquire(self, key: str) -> Release | None:
+        # A bounded set of files: two sessions rarely share a bucket, and then only wait for each other.
+        path = self._directory / f"{int(key[:8], 16) % FILE_BUCKETS:03d}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self._wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(_POLL)
+
+        def release() -> None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+        return release
+
+
+class SessionLockMiddleware:
+    """Wraps the WSGI app: a request carrying a session cookie runs under that session's lock."""
+
+    def __init__(self, wsgi_app, locks, cookie_name: str) -> None:
+        self.wsgi_app, self.locks, self.cookie_name = wsgi_app, locks, cookie_name
+
+    def __call__(self, environ, start_response):
+        session_id = parse_cookie(environ).get(self.cookie_name)
+        if not session_id:
+            return self.wsgi_app(environ, start_response)
+        release = self.locks.acquire(hashlib.sha256(session_id.encode()).hexdigest())
+        if release is None:
+            log.warning("request refused reason=session_lock_timeout")
+            start_response("503 Service Unavailable", [
+                ("Content-Type", "text/html; charset=utf-8"), ("Retry-After", "5"), ("Cache-Control", "no-store"),
+                ("Content-Security-Policy", "default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
+            ])
+            return [BUSY_PAGE]
+        try:
+            # Flask has saved the session by the time it returns the response; the body needs no lock.
+            return self.wsgi_app(environ, start_response)
+        finally:
+            release()
+
+
+def init_app(app, *, redis_url: str | None, cookie_name: str) -> None:
+    if redis_url:
+        import redis
+
+        locks = RedisLocks(redis.Redis.from_url(redis_url))
+    else:
+        locks = FileLocks(Path(app.instance_path) / "session-locks")
+    app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name)
