@@ -47,7 +47,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     if s.redis_url:
         import redis
 
-        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(s.redis_url))
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(
+            # Bounded: a hung Redis ends on the French 503 page (app/observability/session_guard.py), not a timeout.
+            s.redis_url, socket_connect_timeout=2, socket_timeout=2))
     else:
         directory = Path(app.instance_path) / "sessions"
         directory.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import correlation
 from app.config import Settings
 from app.correlation import new_correlation_id
 from app.delivery import problems
+from app.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,8 @@ class CorrelationIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             record.correlation_id = g.get("correlation_id", "-")
-        except RuntimeError:  # outside a request
-            record.correlation_id = "-"
+        except RuntimeError:  # outside a request, or in a thread it handed work to (a copied context)
+            record.correlation_id = correlation.current()
         return True
 
 
@@ -48,13 +50,15 @@ def correlated_handler() -> logging.Handler:
     return handler
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging(app: Flask, settings: Settings) -> None:
     """Log the service's records once, with their correlation id, unless the host already configured logging
     (the dev server, a WSGI server, pytest): then they propagate to its handlers, and adding ours would print
-    every line twice."""
+    every line twice. Production writes one JSON object a line (app/observability/logs.py)."""
     logger = logging.getLogger("app")
     logger.setLevel(logging.DEBUG if app.debug else logging.INFO)
-    if not logger.handlers and not logging.getLogger().handlers:
+    if settings.is_production and not logging.getLogger().handlers:
+        logs.configure(logger, json_lines=True, organisations=settings.organisations, fmt=LOG_FORMAT)
+    elif not logger.handlers and not logging.getLogger().handlers:
         logger.addHandler(correlated_handler())
 
 
@@ -82,7 +86,7 @@ def content_security_policy(settings: Settings) -> str:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    configure_logging(app)
+    configure_logging(app, settings)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
                                 x_host=settings.trusted_proxies)
@@ -94,6 +98,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _correlation_id() -> None:
         g.correlation_id = new_correlation_id()
+        correlation.bind(g.correlation_id)
+
+    @app.teardown_request
+    def _forget_correlation_id(_error: BaseException | None) -> None:
+        correlation.bind("-")  # the thread serves other requests next
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
