@@ -127,7 +127,8 @@ class Person:
         if last is None:
             raise Ended("lost")
         if expect not in urlsplit(last.url).path or last.status_code != 200:
-            raise Ended("french_page" if 'lang="fr"' in last.text else "other", f"{last.status_code} {_title(last.text)}")
+            kind = "french_page" if 'lang="fr"' in last.text else "other"
+            raise Ended(kind, f"{last.status_code} {_title(last.text)}")
         self._think()
 
     def run(self, launch: str) -> Journey:
