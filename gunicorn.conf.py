@@ -6,6 +6,7 @@ count also follow the PORT and WEB_CONCURRENCY variables most platforms set.
 
 import multiprocessing
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -43,11 +44,19 @@ loglevel = "info"
 # Prometheus in multiprocess mode (app/observability/metrics.py): each worker writes its values under this folder,
 # set by the master before it forks the workers that import prometheus_client. One folder per master, emptied here.
 def on_starting(server):
-    directory = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
-                                           tempfile.mkdtemp(prefix="droits-connect-metrics-")))
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.metrics_dir_made = tempfile.mkdtemp(
+            prefix="droits-connect-metrics-")
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
+
+
+def on_exit(server):
+    made = getattr(server, "metrics_dir_made", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def child_exit(server, worker):

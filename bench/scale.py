@@ -137,10 +137,24 @@ class Bench:
         wait_for(self.sandbox + "/")
 
     def start_instance(self, index: int) -> None:
-        env = {**self.env, "PORT": str(self.ports[index])}
+        metrics = Path(tempfile.mkdtemp(prefix=f"metrics-{index}-", dir=self.work))
+        env = {**self.env, "PORT": str(self.ports[index]), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
         self.processes.start(f"instance{index}", [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py",
                                                   "wsgi:app"], env)
         wait_for(f"http://127.0.0.1:{self.ports[index]}/healthz")
+
+    def scrape(self) -> dict:
+        """Both instances' /metrics (multiprocess: each sums its workers), journeys and readiness by name."""
+        totals: Counter = Counter()
+        for port in self.ports:
+            base = f"http://127.0.0.1:{port}"
+            text = requests.get(base + "/metrics", headers={"Authorization": "Bearer bench"}, timeout=10).text
+            for line in text.splitlines():
+                if line.startswith(("droits_connect_journeys_total{", "droits_connect_webhook_outbox{")):
+                    name, value = line.rsplit(" ", 1)
+                    totals[name.replace("droits_connect_", "")] += float(value)
+            totals[f"readyz_{port}"] = requests.get(base + "/readyz", timeout=10).status_code
+        return dict(totals)
 
     def close(self) -> None:
         self.processes.stop_all()
@@ -251,9 +265,10 @@ def main() -> int:
             reports.append(bench.run("instance_killed", pause=args.pause, fault=_kill_instance(bench), **common))
             bench.start_instance(1)
             reports.append(bench.run("redis_restarted", pause=args.pause, fault=_restart_redis(bench), **common))
+            scraped = bench.scrape()
         finally:
             bench.close()
-    print(json.dumps({"cores": os.cpu_count(), "runs": reports}, indent=1))
+    print(json.dumps({"cores": os.cpu_count(), "runs": reports, "metrics": scraped}, indent=1))
     return 0 if all(all(r["checks"].values()) for r in reports) else 1
 
 
