@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, abort, g, render_template, request, send_file
+from flask import Flask, Response, abort, g, request, send_file
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,7 +18,7 @@ from app import correlation
 from app.config import Settings
 from app.correlation import new_correlation_id
 from app.delivery import problems
-from app.observability import logs
+from app.observability import logs, pages
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         log.warning("csrf rejected reason=%s", error.description.replace(" ", "_")[:60])
-        return render_template("errors/csrf.html"), 400
+        return pages.render_error("errors/csrf.html", 400)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -150,7 +150,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             return problems.from_http_exception(settings.public_url, error)
         code = error.code or 500
         template = f"errors/{code}.html" if code in (400, 404, 405) else "errors/generic.html"
-        return render_template(template, code=code), code
+        return pages.render_error(template, code)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -160,7 +160,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         log.error("unexpected error type=%s at=%s", type(error).__name__, frames)
         if request.path.startswith(API_PREFIX):
             return problems.response(settings.public_url, "internal-error", "An error on our side; retry later.")
-        return render_template("errors/500.html", code=500), 500
+        return pages.render_error("errors/500.html", 500)
 
 
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

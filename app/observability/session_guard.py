@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request, Response, render_template
+from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.exceptions import ServiceUnavailable
+
+from app.observability import pages
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class GuardedSessionInterface(SessionInterface):
 
 def _become_unavailable_page(response: Response) -> None:
     """Replace a response in place (save_session cannot return another one) by the French 503 page."""
-    body = render_template(UNAVAILABLE_TEMPLATE)
+    body = pages.render_error(UNAVAILABLE_TEMPLATE, 503).get_data()
     for header in ("Location", "Set-Cookie", "Content-Disposition"):
         response.headers.pop(header, None)
     response.status_code = 503
@@ -107,10 +109,16 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(SessionStoreUnavailable)
     def _unavailable(_error: SessionStoreUnavailable):
-        return render_template(UNAVAILABLE_TEMPLATE), 503, {"Retry-After": "5"}
+        return _unavailable_page()
 
     @app.errorhandler(RedisError)
     def _store_error_in_view(error: RedisError):
         # A view (or a hook) that reached Redis itself: same page, same reason code.
         log.error("session_store_unavailable phase=view error=%s", type(error).__name__)
-        return render_template(UNAVAILABLE_TEMPLATE), 503, {"Retry-After": "5"}
+        return _unavailable_page()
+
+
+def _unavailable_page() -> Response:
+    response = pages.render_error(UNAVAILABLE_TEMPLATE, 503)
+    response.headers["Retry-After"] = "5"
+    return response

@@ -86,3 +86,21 @@ def test_health_and_metrics_never_open_a_session():
         from flask import request
 
         assert isinstance(guarded.open_session(app, request), session_guard.InertSession)
+
+
+def test_an_error_page_that_cannot_render_falls_back_to_plain_french(make_app, caplog):
+    app = make_app()
+
+    @app.get("/boom")
+    def _boom():
+        raise RuntimeError("a bug")
+
+    @app.context_processor
+    def _broken() -> dict:
+        raise RedisConnectionError("the session again")
+
+    response = app.test_client().get("/boom")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 500 and 'lang="fr"' in text and "La demande n’a pas pu aboutir" in text
+    assert "Internal Server Error" not in text
+    assert "error page failed template=errors/500.html type=ConnectionError" in caplog.text
