@@ -200,7 +200,8 @@ class Bench:
             "elapsed_s": round(elapsed, 1), "completed_per_s": round(len(shown) / elapsed, 2),
             "outcomes": dict(Counter(j.outcome for j in results)),
             "ended_on": dict(Counter(j.page for j in results if j.outcome != "completed")),
-            "retries": sum(j.retries for j in results),
+            "retries": sum(j.retries for j in results), "failovers": timings.failovers,
+            "fault_at_s": round(done["fault_at"] - started, 1) if "fault_at" in done else None,
             "http_statuses": dict(sorted(timings.statuses.items())),
             "steps_ms": {step: {"n": len(values), "p50": round(statistics.median(values) * 1000),
                                 "p95": round(_p95(values) * 1000)} for step, values in timings.by_step.items()},
@@ -282,6 +283,7 @@ def _kill_instance(bench: Bench):
     def fault(done: Counter, journeys: int) -> None:
         _when_a_third_is_done(done, journeys)
         bench.processes.kill("instance1")  # the master and its workers: the whole process group
+        done["fault_at"] = time.monotonic()
 
     return fault
 
@@ -290,6 +292,7 @@ def _restart_redis(bench: Bench):
     def fault(done: Counter, journeys: int) -> None:
         _when_a_third_is_done(done, journeys)
         bench.processes.kill("redis")
+        done["fault_at"] = time.monotonic()
         time.sleep(2)
         bench.start_redis()
 

@@ -37,6 +37,7 @@ class Timings:
     def __init__(self) -> None:
         self._lock, self.by_step = threading.Lock(), defaultdict(list)
         self.statuses: defaultdict[int, int] = defaultdict(int)
+        self.failovers = 0  # connections refused by a dead instance, sent to the other one
 
     def add(self, step: str, seconds: float, status: int) -> None:
         with self._lock:
@@ -63,6 +64,7 @@ class Balancer(HTTPAdapter):
                 response = super().send(request, **kwargs)
             except requests.ConnectionError as error:
                 if "refused" in str(error).lower():
+                    self.timings.failovers += 1
                     continue  # nothing was sent: the balancer tries the other instance
                 raise
             self.timings.add(step_of(parts.path), time.monotonic() - started, response.status_code)
