@@ -5,7 +5,9 @@ the app's error handlers (or reaches them with no session, and the error page, w
 person saw gunicorn's raw « Internal Server Error »). The wrapped interface turns a store error into:
 
 - on opening: an empty, inert session marked unavailable; the first `before_request` answers 503 with the French
-  page (the health and metrics endpoints never open a session at all);
+  page (the health and metrics endpoints never open a session at all). A request without a session cookie, which
+  would not read the store, pings it first, so that a launch link is not spent by a view whose session cannot be
+  saved;
 - on saving: the view's response is replaced by the same 503 page (a redirect would lead to a step whose session
   was not written); a dossier the view stored stays stored once (idempotent submit), and the receipt is shown when
   the person comes back with a session that holds it.
@@ -55,9 +57,18 @@ class GuardedSessionInterface(SessionInterface):
         if request.path in SESSIONLESS_PATHS:
             return InertSession()
         try:
+            if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
+                self._check_store()
             return self.inner.open_session(app, request)
         except STORE_ERRORS as error:
             return InertSession(unavailable=type(error).__name__)
+
+    def _check_store(self) -> None:
+        """A first request never reads the store, but its view may do what cannot be done twice (spend a launch
+        link) before its session fails to be saved: a PING first (Redis only) keeps that from happening."""
+        client = getattr(self.inner, "client", None)
+        if client is not None and hasattr(client, "ping"):
+            client.ping()
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)  # regenerate() and Flask-Session's other helpers
