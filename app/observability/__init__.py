@@ -33,7 +33,7 @@ class _AbandonCounter(logging.Handler):
 
 def init_app(app: Flask, settings: Settings, *, engine: Engine, outbox_counts: Callable[[], dict[str, int]],
              discovery: Callable[[], object]) -> None:
-    session_guard.init_app(app)
+    session_guard.init_app(app, settings.public_url)
     checks: dict[str, health.Check] = {"database": health.database_check(engine)}
     if settings.session.redis_url:
         checks["redis"] = health.redis_check(settings.session.redis_url)

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.exceptions import ServiceUnavailable
 
+from app.delivery import problems
 from app.observability import pages
 
 log = logging.getLogger(__name__)
 
-# Endpoints that never read the session: probes and scrapes must not depend on (or refresh) it.
+# Endpoints that never read the session: probes and scrapes must not depend on (or refresh) it, nor the API (an API
+# key, no cookie) or the assets.
 SESSIONLESS_PATHS = ("/healthz", "/readyz", "/metrics")
+SESSIONLESS_PREFIXES = ("/api/", "/static/", "/assets/")
+API_PREFIX = "/api/"
 STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError,)
 UNAVAILABLE_TEMPLATE = "errors/unavailable.html"
 
@@ -54,7 +58,7 @@ class GuardedSessionInterface(SessionInterface):
         self.inner = inner
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        if request.path in SESSIONLESS_PATHS:
+        if request.path in SESSIONLESS_PATHS or request.path.startswith(SESSIONLESS_PREFIXES):
             return InertSession()
         try:
             if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
@@ -101,7 +105,7 @@ def _become_unavailable_page(response: Response) -> None:
     response.set_data(body)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, public_url: str) -> None:
     """Wrap the session interface Flask-Session installed, and answer 503 before any view when it is down."""
     app.session_interface = GuardedSessionInterface(app.session_interface)
 
@@ -126,6 +130,9 @@ def init_app(app: Flask) -> None:
     def _store_error_in_view(error: RedisError):
         # A view (or a hook) that reached Redis itself: same page, same reason code.
         log.error("session_store_unavailable phase=view error=%s", type(error).__name__)
+        if request.path.startswith(API_PREFIX):  # the API's rate limits live in Redis too
+            return problems.response(public_url, "http-error", "A store this API depends on is unavailable; retry "
+                                     "in a few seconds.", status=503, headers={"Retry-After": "5"})
         return _unavailable_page()
 
 

@@ -106,3 +106,11 @@ def test_an_error_page_that_cannot_render_falls_back_to_plain_french(make_app, c
     assert response.status_code == 500 and 'lang="fr"' in text and "La demande n’a pas pu aboutir" in text
     assert "Internal Server Error" not in text
     assert "error page failed template=errors/500.html type=ConnectionError" in caplog.text
+
+
+def test_the_api_never_opens_a_session_and_answers_a_problem_when_redis_is_down(make_stack, own_redis):
+    stack = make_stack(REDIS_URL=own_redis.url)
+    own_redis.stop()
+    response = requests.get(stack.service_url + "/api/v1/dossiers", timeout=10)
+    assert response.status_code == 503 and response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 503 and "Set-Cookie" not in response.headers
