@@ -6,6 +6,9 @@ count also follow the PORT and WEB_CONCURRENCY variables most platforms set.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 # Sign-ins wait on FranceConnect and the providers (up to RIGHTS_DEADLINE): threads keep a worker useful
@@ -37,3 +40,27 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
+
+# Prometheus in multiprocess mode (app/observability/metrics.py): each worker writes its values under this folder,
+# set by the master before it forks the workers that import prometheus_client. One folder per master, emptied here.
+def on_starting(server):
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.metrics_dir_made = tempfile.mkdtemp(
+            prefix="droits-connect-metrics-")
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def on_exit(server):
+    made = getattr(server, "metrics_dir_made", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    # A dead worker's gauges ("live" modes) leave the scrape; its counters stay summed in.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -79,4 +79,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
                                        public_url=settings.public_url, secret_key=app.config["SECRET_KEY"],
                                        settings=settings.delivery, redis_url=settings.session.redis_url):
         extensions.csrf.exempt(blueprint)  # an API key, no cookie: nothing for a forged form to ride on
+    from app import observability
+
+    observability.init_app(app, settings, engine=dossiers.engine, outbox_counts=dossiers.outbox.counts,
+                           discovery=franceconnect_views.room(app).client.metadata)
     return app

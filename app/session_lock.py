@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from redis.exceptions import RedisError
 from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ _POLL = 0.01
 
 Release = Callable[[], None]
 
+UNAVAILABLE_PAGE = (
+    "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Service indisponible — Droits Connect"
+    "</title></head><body><main><h1>Le service est momentanément indisponible</h1>"
+    "<p>Le service est momentanément indisponible, réessayez dans un instant.</p></main></body></html>"
+).encode()
 BUSY_PAGE = (
     "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Service occupé — Droits Connect</title>"
     "</head><body><main><h1>Votre demande précédente est encore en cours</h1>"
@@ -98,26 +104,37 @@ class SessionLockMiddleware:
         session_id = parse_cookie(environ).get(self.cookie_name)
         if not session_id:
             return self.wsgi_app(environ, start_response)
-        release = self.locks.acquire(hashlib.sha256(session_id.encode()).hexdigest())
+        try:
+            release = self.locks.acquire(hashlib.sha256(session_id.encode()).hexdigest())
+        except (OSError, RedisError) as error:  # the lock store is down, so is the session store: a French 503
+            log.warning("session_store_unavailable phase=lock error=%s", type(error).__name__)
+            return _refuse(start_response, UNAVAILABLE_PAGE)
         if release is None:
             log.warning("request refused reason=session_lock_timeout")
-            start_response("503 Service Unavailable", [
-                ("Content-Type", "text/html; charset=utf-8"), ("Retry-After", "5"), ("Cache-Control", "no-store"),
-                ("Content-Security-Policy", "default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
-            ])
-            return [BUSY_PAGE]
+            return _refuse(start_response, BUSY_PAGE)
         try:
             # Flask has saved the session by the time it returns the response; the body needs no lock.
             return self.wsgi_app(environ, start_response)
         finally:
-            release()
+            try:
+                release()
+            except (OSError, RedisError) as error:  # the lock expires by itself
+                log.warning("session lock release failed error=%s", type(error).__name__)
+
+
+def _refuse(start_response, page: bytes):
+    start_response("503 Service Unavailable", [
+        ("Content-Type", "text/html; charset=utf-8"), ("Retry-After", "5"), ("Cache-Control", "no-store"),
+        ("Content-Security-Policy", "default-src 'none'"), ("X-Content-Type-Options", "nosniff"),
+    ])
+    return [page]
 
 
 def init_app(app, *, redis_url: str | None, cookie_name: str) -> None:
     if redis_url:
         import redis
 
-        locks = RedisLocks(redis.Redis.from_url(redis_url))
+        locks = RedisLocks(redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2))
     else:
         locks = FileLocks(Path(app.instance_path) / "session-locks")
     app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name)

@@ -134,7 +134,9 @@ def make_interface(app: Flask, *, redis_url: str | None, keys: tuple[str, ...],
     if redis_url:
         import redis
 
-        return EncryptedRedisSessionInterface(app, keys=keys, client=redis.Redis.from_url(redis_url), **options)
+        # Bounded: a hung Redis ends on the French 503 page (app/observability/session_guard.py), not a timeout.
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+        return EncryptedRedisSessionInterface(app, keys=keys, client=client, **options)
     files = SessionFiles(Path(app.instance_path) / "sessions", idle_timeout=idle_timeout)
     return EncryptedFileSessionInterface(app, keys=keys, client=files, **options)
 

@@ -9,15 +9,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, abort, current_app, g, render_template, request, send_file
+from flask import Flask, Response, abort, current_app, g, request, send_file
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import correlation
 from app.config import Settings
 from app.config_values import ConfigError
 from app.correlation import new_correlation_id
 from app.delivery import problems
+from app.observability import logs, pages
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,8 @@ class CorrelationIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             record.correlation_id = g.get("correlation_id", "-")
-        except RuntimeError:  # outside a request
-            record.correlation_id = "-"
+        except RuntimeError:  # outside a request, or in a thread it handed work to (a copied context)
+            record.correlation_id = correlation.current()
         return True
 
 
@@ -51,13 +53,15 @@ def correlated_handler() -> logging.Handler:
     return handler
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging(app: Flask, settings: Settings) -> None:
     """Log the service's records once, with their correlation id, unless the host already configured logging
     (the dev server, a WSGI server, pytest): then they propagate to its handlers, and adding ours would print
-    every line twice."""
+    every line twice. Production writes one JSON object a line (app/observability/logs.py)."""
     logger = logging.getLogger("app")
     logger.setLevel(logging.DEBUG if app.debug else logging.INFO)
-    if not logger.handlers and not logging.getLogger().handlers:
+    if settings.is_production and not logging.getLogger().handlers:
+        logs.configure(logger, json_lines=True, organisations=settings.organisations, fmt=LOG_FORMAT)
+    elif not logger.handlers and not logging.getLogger().handlers:
         logger.addHandler(correlated_handler())
 
 
@@ -85,7 +89,7 @@ def content_security_policy(settings: Settings) -> str:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    configure_logging(app)
+    configure_logging(app, settings)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
                                 x_host=settings.trusted_proxies)
@@ -102,6 +106,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _correlation_id() -> None:
         g.correlation_id = new_correlation_id()
+        correlation.bind(g.correlation_id)
+
+    @app.teardown_request
+    def _forget_correlation_id(_error: BaseException | None) -> None:
+        correlation.bind("-")  # the thread serves other requests next
 
     @app.before_request
     def _form_parts() -> None:
@@ -150,7 +159,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         log.warning("csrf rejected reason=%s", error.description.replace(" ", "_")[:60])
-        return render_template("errors/csrf.html"), 400
+        return pages.render_error("errors/csrf.html", 400)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -158,7 +167,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             return problems.from_http_exception(settings.public_url, error)
         code = error.code or 500
         template = f"errors/{code}.html" if code in (400, 404, 405) else "errors/generic.html"
-        return render_template(template, code=code), code
+        return pages.render_error(template, code)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -168,7 +177,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         log.error("unexpected error type=%s at=%s", type(error).__name__, frames)
         if request.path.startswith(API_PREFIX):
             return problems.response(settings.public_url, "internal-error", "An error on our side; retry later.")
-        return render_template("errors/500.html", code=500), 500
+        return pages.render_error("errors/500.html", 500)
 
 
 class SessionCookieResponse(Response):

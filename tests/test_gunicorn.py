@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gunicorn.config import Config
@@ -33,3 +34,27 @@ def test_the_app_is_created_in_each_worker_and_requests_are_bounded():
     assert config.worker_class_str == "gthread"
     assert config.timeout > 30  # the longest sign-in: a retrieval bounded by RIGHTS_DEADLINE ≤ 30 s
     assert config.limit_request_fields <= 100
+
+
+def test_the_master_gives_the_workers_a_metrics_folder_and_forgets_dead_workers(monkeypatch, tmp_path):
+    namespace: dict = {"__file__": str(CONF)}
+    exec(compile(CONF.read_text(), str(CONF), "exec"), namespace)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "-")  # restored (removed) after the test,
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")  # whatever on_starting sets
+
+    class Server:
+        pass
+
+    server = Server()
+    namespace["on_starting"](server)
+    made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert made.is_dir() and made.name.startswith("droits-connect-metrics-")
+    (made / "gauge_livemax_4242.db").write_bytes(b"")
+
+    class Worker:
+        pid = 4242
+
+    namespace["child_exit"](server, Worker())
+    assert not (made / "gauge_livemax_4242.db").exists()  # a dead worker's live gauges leave the scrape
+    namespace["on_exit"](server)
+    assert not made.exists()

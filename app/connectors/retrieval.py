@@ -12,6 +12,7 @@ Logs: one summary line per retrieval, never a token, NIR, name or right.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import logging
@@ -139,7 +140,8 @@ class RightsRetriever:
     def _submit(self, run: ledger.Run, source: str, key: tuple[str, ...], call: Callable[[], Any]) -> None:
         """Start `call` in the source's pool; `run.changed` is held by the caller."""
         run.outstanding += 1
-        run.futures.append(self._pools[source].submit(self._task, run, key, call))
+        # A copy of the submitter's context: the task's log lines carry the request's correlation id.
+        run.futures.append(self._pools[source].submit(contextvars.copy_context().run, self._task, run, key, call))
 
     def _task(self, run: ledger.Run, key: tuple[str, ...], call: Callable[[], Any]) -> None:
         value, error = None, None

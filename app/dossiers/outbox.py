@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.dossiers.models import WebhookOutbox, utcnow
@@ -113,6 +113,12 @@ class Outbox:
             query = query.where(WebhookOutbox.status == status)
         with Session(self.engine) as session:
             return [_entry(row) for row in session.scalars(query)]
+
+    def counts(self) -> dict[str, int]:
+        """How many rows per status (the metrics' webhook backlog, read at scrape time)."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(WebhookOutbox.status, func.count()).group_by(WebhookOutbox.status))
+            return {status: count for status, count in rows}
 
     def replay(self, outbox_id: str) -> bool:
         """Put a dead row back in the queue, same id, attempts from zero; False unless it was dead."""

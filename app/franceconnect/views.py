@@ -6,6 +6,7 @@ turn typed failures into French pages, and log a reason code (never a token or a
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import logging
 import re
@@ -214,7 +215,8 @@ def _complete(code: str, tx, sign_in: SignInRequest):
         return _fail("echec", error.reason, level=logging.ERROR, sign_in=sign_in)
 
     # The identity and the rights are fetched: the access token has no further use here.
-    signin_room.background.submit(_revoke_quietly, signin_room.client, token)
+    # The copied context carries the correlation id into the revocation's log line.
+    signin_room.background.submit(contextvars.copy_context().run, _revoke_quietly, signin_room.client, token)
     sessions.start_authenticated_session(current_app).save_sign_in(result, id_token=token.id_token)
     log.info("franceconnect login succeeded")
     return _no_leak(redirect(_safe_next(sign_in.next_path), 303))

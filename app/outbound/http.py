@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase
 
+from app.outbound import observe
 from app.outbound.breaker import CircuitBreaker
 from app.outbound.deadline import Clock, Deadline
 from app.outbound.errors import OutboundError, OutboundRateLimited, OutboundUnavailable
@@ -191,6 +192,8 @@ class OutboundHttp:
         logger.log(level, "outbound provider=%s method=%s path=%s status=%s error=%s duration_ms=%d attempt=%d",
                    self.provider, request.method, request.path, status or "-", error or "-",
                    round(seconds * 1000), attempt)
+        observe.emit(observe.Call(self.provider, request.method, request.path, status, error, seconds,
+                                  self.breaker.state if self.breaker is not None else None))
 
 
 @dataclass(frozen=True)
