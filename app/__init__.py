@@ -53,13 +53,16 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.journeys import views as journeys
     from app.organisations import cli as organisations_cli
     from app.pages import views as pages
+    from app.provider_state import build_protections
 
     # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
     dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
     organisations_cli.register(app, settings.organisations, production=settings.is_production)
     webhooks.init_app(app, settings.webhooks, settings.organisations, dossiers.outbox)
-    retriever = RightsRetriever(settings.providers)
+    # The providers' breaker, 429 back-off and call budget: shared through Redis by every worker and instance.
+    retriever = RightsRetriever(settings.providers,
+                                protections=build_protections(settings.providers, settings.session.redis_url))
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
         launches=dossiers.launches,
