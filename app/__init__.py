@@ -69,9 +69,11 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     ))
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
+    plan = signin.make_planner(settings.providers, settings.franceconnect.scopes, settings.organisations)
     franceconnect_views.init_app(
         app, settings.franceconnect,
-        plan=signin.make_planner(settings.providers, settings.franceconnect.scopes, settings.organisations),
+        # A journey starts, in the audit trail, when its sign-in starts: viewing its page writes nothing.
+        plan=signin.recording_start(plan, dossiers.audit, settings.organisations),
         # The journey's context, opened before sign-in, is carried into the renewed session.
         sign_in_hook=signin.carrying_journey(signin.audited(hook, dossiers.audit)),
         on_failure=signin.audit_failure(dossiers.audit),
