@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import config as app_config
-from app import extensions, web
+from app import extensions, inbound_limits, web
 from app.config_values import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,4 +84,5 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
                                        public_url=settings.public_url, secret_key=app.config["SECRET_KEY"],
                                        settings=settings.delivery, redis_url=settings.session.redis_url):
         extensions.csrf.exempt(blueprint)  # an API key, no cookie: nothing for a forged form to ride on
+    inbound_limits.init_app(app, app.config, settings.session.redis_url)
     return app
