@@ -11,14 +11,18 @@ Keys (prefix `dc:provider:<source>:`):
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from typing import Any
 
 import redis
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond, storage, strategies
 
 from app import outbound
 from app.connectors.settings import ProviderSettings
+
+log = logging.getLogger(__name__)
 
 PREFIX = "dc:provider"
 # The longest wait a 429 may impose on us; API Particulier's own ban lasts 12 h, its Retry-After is far shorter.
@@ -68,6 +72,24 @@ class RedisState:
         self._redis.delete(*keys)
 
 
+class FallbackState:
+    """A shared store that, while it fails, is replaced by this process's memory: a Redis outage leaves each process
+    its own breaker and back-off rather than failing every sign-in."""
+
+    def __init__(self, shared: Any, fallback: outbound.StateStore) -> None:
+        self._shared, self._fallback = shared, fallback
+
+    def __getattr__(self, operation: str):
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return getattr(self._shared, operation)(*args, **kwargs)
+            except redis.RedisError as error:
+                log.warning("provider state unreachable operation=%s type=%s", operation, type(error).__name__)
+                return getattr(self._fallback, operation)(*args, **kwargs)
+
+        return run
+
+
 class CallBudget:
     """Calls per second and per minute, counted in moving windows across every process using the same storage."""
 
@@ -78,14 +100,21 @@ class CallBudget:
 
     def take(self) -> bool:
         # The second's limit first: a refusal there (the usual one) costs nothing of the minute's.
-        return all(self._limiter.hit(limit, self._key) for limit in self._limits)
+        try:
+            return all(self._limiter.hit(limit, self._key) for limit in self._limits)
+        except redis.RedisError as error:
+            # Fail closed: without the shared count, the instances together could reach the 12 h ban.
+            log.warning("provider call budget unreachable type=%s", type(error).__name__)
+            return False
 
 
 def build_protections(settings: ProviderSettings, redis_url: str | None,
                       prefix: str = PREFIX) -> dict[str, outbound.Protection]:
     """Per source, the breaker, gate and (API Particulier) budget: in Redis with `redis_url`, else in memory."""
-    store: outbound.StateStore = (RedisState(redis.Redis.from_url(redis_url)) if redis_url
-                                  else outbound.MemoryState(time.time))
+    store: outbound.StateStore = outbound.MemoryState(time.time)
+    if redis_url:
+        store = FallbackState(RedisState(redis.Redis.from_url(redis_url, socket_timeout=0.5,
+                                                              socket_connect_timeout=0.5)), store)
     protections = {}
     for source in settings.sources:
         key = f"{prefix}:{source}"

@@ -8,12 +8,15 @@ import time
 import uuid
 
 import pytest
+import redis
 
+from app import outbound
 from app.config_values import ConfigError
 from app.connectors import settings as connectors_settings
 from app.connectors.retrieval import RightsRetriever
 from app.connectors.settings import load_provider_settings
-from app.provider_state import CallBudget, build_protections
+from app.provider_state import CallBudget, RedisState, build_protections
+from tests.clock import FakeClock
 from tests.connectors import payloads as p
 from tests.connectors.test_retrieval import C2S_URL, make_settings, retrieve, stub_cnam
 
@@ -109,3 +112,27 @@ def test_the_call_budget_cannot_exceed_api_particuliers_limits():
         with pytest.raises(ConfigError, match="12 h"):
             load_provider_settings({**connectors_settings.DEFAULTS, key: value}, production=False, sandbox=True,
                                    sandbox_url="http://127.0.0.1:5001")
+
+
+def test_the_half_open_trial_is_one_sign_in_across_instances(redis_url):
+    clock, key = FakeClock(1_800_000_000.0), _prefix()
+    one, other = (outbound.CircuitBreaker(3, 30, clock, store=RedisState(redis.Redis.from_url(redis_url)), key=key)
+                  for _ in range(2))
+    for caller, breaker in (("a", one), ("b", other), ("c", one)):
+        breaker.record(caller, success=False)
+    assert one.state == other.state == "open"
+    clock.advance(30)
+    assert other.allow("trial") and not one.allow("someone-else") and one.allow("trial")
+    one.record("trial", success=True)
+    assert other.state == "closed" and other.allow("anyone")
+
+
+def test_a_redis_outage_keeps_the_breaker_in_memory_and_closes_the_budget(make_retriever, mocked_responses):
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
+    retriever = make_retriever(unreachable)
+    stub_cnam(mocked_responses)
+    mocked_responses.get(C2S_URL, json=p.C2S_FREE)
+    results = retrieve(retriever).results
+    assert results["cnam"].reason == "cnam_ok"  # the breaker and the back-off fell back to this process
+    assert results["c2s"].reason == "c2s_outbound_limit"  # no shared count: API Particulier is not called
+    assert not [c for c in mocked_responses.calls if c.request.url.startswith(C2S_URL)]
