@@ -15,8 +15,10 @@ from app.config_values import ConfigError
 from app.connectors import settings as connectors_settings
 from app.connectors.retrieval import RightsRetriever
 from app.connectors.settings import load_provider_settings
+from app.extensions import services
 from app.provider_state import CallBudget, RedisState, build_protections
 from tests.clock import FakeClock
+from tests.connectors import API_PARTICULIER_BASE
 from tests.connectors import payloads as p
 from tests.connectors.test_retrieval import C2S_URL, make_settings, retrieve, stub_cnam
 
@@ -136,3 +138,19 @@ def test_a_redis_outage_keeps_the_breaker_in_memory_and_closes_the_budget(make_r
     assert results["cnam"].reason == "cnam_ok"  # the breaker and the back-off fell back to this process
     assert results["c2s"].reason == "c2s_outbound_limit"  # no shared count: API Particulier is not called
     assert not [c for c in mocked_responses.calls if c.request.url.startswith(C2S_URL)]
+
+
+def test_the_factory_shares_the_back_off_between_apps_with_the_same_redis(make_app, mocked_responses, redis_url):
+    config = dict(REDIS_URL=redis_url, RIGHTS_SOURCES="c2s", API_PARTICULIER_URL=API_PARTICULIER_BASE,
+                  API_PARTICULIER_RECIPIENT="13002526500013")
+    one, other = (services(make_app(**config)).retriever for _ in range(2))
+    mocked_responses.get(C2S_URL, status=429, json=p.ERROR_429, headers={"Retry-After": "2"})
+    try:
+        assert retrieve(one, sources=("c2s",)).results["c2s"].reason == "c2s_rate_limited_00429"
+        assert retrieve(other, sources=("c2s",)).results["c2s"].reason == "c2s_rate_limited_locally"
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter("dc:provider:*"):  # the deployment's own keys: no other test inherits them
+            client.delete(key)
+        one.close()
+        other.close()
