@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import config as app_config
-from app import extensions, web
+from app import extensions, inbound_limits, web
 from app.config_values import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,22 +53,27 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.journeys import views as journeys
     from app.organisations import cli as organisations_cli
     from app.pages import views as pages
+    from app.provider_state import build_protections
 
     # Development and tests migrate at start-up; production runs `flask db upgrade` on deployment.
     dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
     organisations_cli.register(app, settings.organisations, production=settings.is_production)
     webhooks.init_app(app, settings.webhooks, settings.organisations, dossiers.outbox)
-    retriever = RightsRetriever(settings.providers)
+    # The providers' breaker, 429 back-off and call budget: shared through Redis by every worker and instance.
+    retriever = RightsRetriever(settings.providers,
+                                protections=build_protections(settings.providers, settings.session.redis_url))
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
         launches=dossiers.launches,
     ))
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
+    plan = signin.make_planner(settings.providers, settings.franceconnect.scopes, settings.organisations)
     franceconnect_views.init_app(
         app, settings.franceconnect,
-        plan=signin.make_planner(settings.providers, settings.franceconnect.scopes, settings.organisations),
+        # A journey starts, in the audit trail, when its sign-in starts: viewing its page writes nothing.
+        plan=signin.recording_start(plan, dossiers.audit, settings.organisations),
         # The journey's context, opened before sign-in, is carried into the renewed session.
         sign_in_hook=signin.carrying_journey(signin.audited(hook, dossiers.audit)),
         on_failure=signin.audit_failure(dossiers.audit),
@@ -79,6 +84,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
                                        public_url=settings.public_url, secret_key=app.config["SECRET_KEY"],
                                        settings=settings.delivery, redis_url=settings.session.redis_url):
         extensions.csrf.exempt(blueprint)  # an API key, no cookie: nothing for a forged form to ride on
+    inbound_limits.init_app(app, app.config, settings.session.redis_url)
+
     from app import observability
 
     observability.init_app(app, settings, engine=dossiers.engine, outbox_counts=dossiers.outbox.counts,

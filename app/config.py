@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from app import deployment
+from app import deployment, inbound_limits
 from app.config_values import ConfigError, as_bool, as_number, as_str, check_url, instance_secret
 from app.connectors import settings as connectors_settings
 from app.connectors.settings import SOURCE_SCOPES, ProviderSettings, configured_sources, load_provider_settings
@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     **organisations_settings.DEFAULTS,
     **webhooks_settings.DEFAULTS,
     **delivery_settings.DEFAULTS,
+    **inbound_limits.DEFAULTS,
 }
 
 

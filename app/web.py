@@ -166,7 +166,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         if request.path.startswith(API_PREFIX):  # no route matched: the API's own handlers never ran
             return problems.from_http_exception(settings.public_url, error)
         code = error.code or 500
-        template = f"errors/{code}.html" if code in (400, 404, 405) else "errors/generic.html"
+        template = f"errors/{code}.html" if code in (400, 404, 405, 429) else "errors/generic.html"
         return pages.render_error(template, code)
 
     @app.errorhandler(Exception)

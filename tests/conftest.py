@@ -37,6 +37,10 @@ def base_config(**overrides) -> dict:
         "FC_CLIENT_SECRET": TEST_CLIENT_SECRET,
         "SANDBOX": False,
         "RIGHTS_SOURCES": [],  # tests of rights retrieval turn sources on explicitly
+        # Every test person signs in from 127.0.0.1, some tests all 28 sandbox identities in a row: far above the
+        # production limits per address (tests/test_inbound_limits.py sets its own).
+        "RATE_LIMIT_SIGN_IN": "1000 per minute", "RATE_LIMIT_CALLBACK": "1000 per minute",
+        "RATE_LIMIT_FORMS": "1000 per minute",
     }
     config.update(overrides)
     return config

@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -73,14 +73,20 @@ class RightsRetriever:
     """Fetches C2S and CNAM rights concurrently under one deadline. Thread-safe: one instance serves every request."""
 
     def __init__(self, settings: ProviderSettings, *, max_workers: int = 32,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 protections: Mapping[str, outbound.Protection] | None = None) -> None:
         """One `OutboundHttp` (breaker, 429 block, connection pool) and one thread pool per enabled provider, shared
-        across requests: a stalled provider can fill its own pool, never the other's. `max_workers` is per provider."""
+        across requests: a stalled provider can fill its own pool, never the other's. `max_workers` is per provider.
+        `protections`: per source, the breaker, gate and budget the factory built (shared across processes); a
+        source without one is guarded in this process only."""
         self._settings, self._clock = settings, clock
         timeouts: dict[str, Any] = dict(connect_timeout=settings.connect_timeout, call_timeout=settings.call_timeout,
                                         clock=clock, sleep=sleep, pool_size=max_workers)
         urls = {"c2s": (settings.api_particulier_url, "api_particulier"), "cnam": (settings.cnam_url, "cnam")}
-        self._http = {s: outbound.provider_http(urls[s][0], provider=urls[s][1], **timeouts)
+        protections = protections or {}
+        self._http = {s: outbound.provider_http(urls[s][0], provider=urls[s][1], protection=protections.get(s),
+                                                breaker_threshold=settings.breaker_sign_ins,
+                                                breaker_cooldown=settings.breaker_cooldown, **timeouts)
                       for s in SOURCES if s in settings.sources}
         self._pools = {s: ThreadPoolExecutor(max_workers, thread_name_prefix=f"rights-{s}") for s in self._http}
 

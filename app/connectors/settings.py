@@ -21,6 +21,15 @@ DEFAULTS: dict[str, Any] = {
     "CNAM_API_URL": None,
     "CNAM_API_KEY": None,
     "CNAM_EXONERATIONS": True,  # only ever fetched for healthcare establishments (journeys.signin)
+    # The circuit breaker of each provider: open when this many distinct sign-ins failed within the window (and
+    # they are at least half of the sign-ins seen), for the cooldown; then one trial sign-in.
+    "PROVIDER_BREAKER_SIGN_INS": 3,
+    "PROVIDER_BREAKER_WINDOW": 60.0,
+    "PROVIDER_BREAKER_COOLDOWN": 30.0,
+    # API Particulier's limits with a 20 % margin (data-providers.md A.10: 20 a second per token, 1,000 a minute
+    # per IP, a 12 h ban beyond), counted across every worker and instance when REDIS_URL is set.
+    "API_PARTICULIER_MAX_PER_SECOND": 16,
+    "API_PARTICULIER_MAX_PER_MINUTE": 800,
 }
 
 DEV_RECIPIENT = "13002526500013"  # the SIRET API Particulier's own staging examples use
@@ -46,6 +55,11 @@ class ProviderSettings:
     cnam_url: str
     cnam_api_key: str = field(repr=False)
     cnam_exonerations: bool = False  # only healthcare establishments may receive exonérations
+    breaker_sign_ins: int = 3
+    breaker_window: float = 60.0
+    breaker_cooldown: float = 30.0
+    api_particulier_per_second: int = 16
+    api_particulier_per_minute: int = 800
 
     def scopes_for(self, sources) -> tuple[str, ...]:
         return tuple(SOURCE_SCOPES[s] for s in self.sources if s in sources)
@@ -92,7 +106,20 @@ def load_provider_settings(config: Mapping, *, production: bool, sandbox: bool, 
         cnam_url=_checked_url("CNAM_API_URL", values, production=production),
         cnam_api_key=values["CNAM_API_KEY"] or "",
         cnam_exonerations=bool(as_bool(config, "CNAM_EXONERATIONS")),
+        **_protection(config),
     )
+
+
+def _protection(config: Mapping) -> dict[str, Any]:
+    per_second = as_number(config, "API_PARTICULIER_MAX_PER_SECOND", int, 1)
+    per_minute = as_number(config, "API_PARTICULIER_MAX_PER_MINUTE", int, 1)
+    if per_second > 20 or per_minute > 1000:
+        raise ConfigError("API_PARTICULIER_MAX_PER_SECOND/_PER_MINUTE must stay within API Particulier's limits "
+                          "(20 a second, 1,000 a minute: beyond, the IP is banned for 12 h)")
+    return dict(breaker_sign_ins=as_number(config, "PROVIDER_BREAKER_SIGN_INS", int, 1),
+                breaker_window=as_number(config, "PROVIDER_BREAKER_WINDOW", float, 1.0),
+                breaker_cooldown=as_number(config, "PROVIDER_BREAKER_COOLDOWN", float, 1.0),
+                api_particulier_per_second=per_second, api_particulier_per_minute=per_minute)
 
 
 def _endpoints(config: Mapping, *, sandbox: bool, sandbox_url: str) -> dict[str, Any]:

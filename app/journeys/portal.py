@@ -56,8 +56,7 @@ def opened_context(organisation: Organisation) -> tuple[JourneyContext, bool]:
     if ignored:
         log.info("journey unsigned portal parameters ignored names=%s", ",".join(ignored))
     context = JourneyContext(journey=journey, org=organisation.id, started_at=steps.now_iso())
-    state.open_journey(context)
-    _record_start(organisation)
+    state.open_journey(context)  # nothing recorded yet: the journey starts with its sign-in (signin.recording_start)
     return context, False
 
 
@@ -72,12 +71,7 @@ def _from_launch(organisation: Organisation, tokens: list[str]) -> JourneyContex
         log.warning("journey launch refused reason=%s org=%s", refused.reason, organisation.id)
         raise EntryRefused("journeys/launch_refused.html", 400) from None
     log.info("journey launched by a signed link org=%s", organisation.id)
-    _record_start(organisation)
     return JourneyContext.from_launch(steps.journey(), launch, steps.now_iso())
-
-
-def _record_start(organisation: Organisation) -> None:
-    extensions.services().audit.record("journey_started", journey=steps.journey(), organisation=organisation.id)
 
 
 def return_available(journey: str | None, org_id: str | None) -> bool:

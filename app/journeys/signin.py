@@ -14,6 +14,8 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 
+from flask import request as http_request
+
 from app import sessions
 from app.connectors.retrieval import RightsRetriever
 from app.connectors.settings import ProviderSettings
@@ -52,6 +54,21 @@ def make_planner(providers: ProviderSettings, franceconnect_scopes: tuple[str, .
                              recipient=organisation.siret if organisation and organisation.siret else None)
 
     return plan
+
+
+def recording_start(plan, audit, organisations: Mapping[str, Organisation]):
+    """The planner, recording `journey_started` when a journey's sign-in starts (the POST to /auth/login).
+
+    Opening the information page records nothing: an anonymous page view writes nothing to the database. The error
+    page's GET also asks the planner (to offer a retry); it starts nothing."""
+
+    def plan_and_record(next_path: str, chosen: list[str] | None) -> SignInRequest:
+        planned = plan(next_path, chosen)
+        if planned.organisation in organisations and http_request.method == "POST":
+            _record(audit, "journey_started", journey=planned.journey, organisation=planned.organisation)
+        return planned
+
+    return plan_and_record
 
 
 def make_sign_in_hook(retriever: RightsRetriever, *, include_exonerations: bool) -> Hook:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 Clock = Callable[[], float]
 
 
 class Deadline:
-    """An absolute point on a monotonic clock, shared by every call of one retrieval."""
+    """An absolute point on a monotonic clock, shared by every call of one retrieval.
+
+    `work` names that piece of work: the circuit breaker counts one failure per piece of work, not per call."""
 
     def __init__(self, expires_at: float, clock: Clock = time.monotonic) -> None:
         self.expires_at, self._clock = expires_at, clock
+        self.work = uuid.uuid4().hex
 
     @classmethod
     def after(cls, seconds: float, clock: Clock = time.monotonic) -> Deadline:

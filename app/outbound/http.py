@@ -3,7 +3,9 @@
 Every call: a connect timeout, a total time (the `requests` read timeout only bounds the gap between bytes) within
 an optional shared `Deadline`, a size cap, no redirects, credentials through `auth=`, and one log line per attempt.
 Policies, off unless given: retries of GETs on connection errors and 502/503/504 (`RetryPolicy`), a
-`CircuitBreaker`, and a `RateGate` that stops every call after a 429 until the asked wait is over.
+`CircuitBreaker` (failures counted per `Deadline`: one piece of work), a `RateGate` that stops every call after a
+429 until the asked wait is over, and a `CallBudget` that refuses calls beyond the peer's published limits.
+The breaker and the gate keep their state in a `StateStore` (shared across processes when the factory injects one).
 Thread-safe: one instance serves every request of the app.
 """
 
@@ -11,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -26,6 +28,7 @@ from app.outbound.breaker import CircuitBreaker
 from app.outbound.deadline import Clock, Deadline
 from app.outbound.errors import OutboundError, OutboundRateLimited, OutboundUnavailable
 from app.outbound.headers import HeaderAuth
+from app.outbound.state import MemoryState, StateStore
 from app.outbound.wire import Exchange, HttpResponse, new_session, send
 
 logger = logging.getLogger(__name__)
@@ -45,22 +48,41 @@ NO_RETRY = RetryPolicy(max_retries=0)
 
 
 class RateGate:
-    """After a 429, refuse every call to this peer (all users alike) until the asked wait is over."""
+    """After a 429, refuse every call to this peer (all users alike) until the asked wait is over.
 
-    def __init__(self, default_wait: float = 1.0, max_wait: float = 3600.0, clock: Clock = time.monotonic) -> None:
+    The wait lives in `store` under `key`: with a shared store, every worker and instance waits alike (`clock` must
+    then be a wall clock)."""
+
+    def __init__(self, default_wait: float = 1.0, max_wait: float = 3600.0, clock: Clock = time.time, *,
+                 store: StateStore | None = None, key: str = "peer") -> None:
         """`default_wait`: how long a 429 without Retry-After blocks calls; `max_wait`: the cap of any wait."""
         self._default, self._max, self._clock = default_wait, max_wait, clock
-        self._lock = threading.Lock()
-        self._blocked_until = float("-inf")
+        self._store: StateStore = store if store is not None else MemoryState(clock)
+        self._key = f"{key}:blocked_until"
 
     def block(self, retry_after: float | None) -> None:
         wait = min(self._default if retry_after is None else retry_after, self._max)
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + wait)
+        self._store.put_max(self._key, self._clock() + wait, wait + 1)
 
     def blocked_for(self) -> float:
-        with self._lock:
-            return self._blocked_until - self._clock()
+        until = self._store.get(self._key)
+        return float("-inf") if until is None else float(until) - self._clock()
+
+
+class CallBudget(Protocol):
+    """The peer's published limits, counted wherever the implementation counts them (Redis across instances)."""
+
+    def take(self) -> bool:
+        """One call's worth of every limit; False when a limit is reached (the call must not go out)."""
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What guards the calls to one peer; built by the factory when the state is shared (app/provider_state.py)."""
+
+    breaker: CircuitBreaker
+    gate: RateGate
+    budget: CallBudget | None = None
 
 
 class OutboundHttp:
@@ -69,13 +91,13 @@ class OutboundHttp:
     def __init__(
         self, base_url: str = "", *, provider: str, connect_timeout: float | None = 3.05, call_timeout: float = 5.0,
         max_bytes: int = 1024 * 1024, retry: RetryPolicy = NO_RETRY, breaker: CircuitBreaker | None = None,
-        rate_gate: RateGate | None = None, session: requests.Session | None = None,
+        rate_gate: RateGate | None = None, budget: CallBudget | None = None, session: requests.Session | None = None,
         clock: Clock = time.monotonic, sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.base_url, self.provider = base_url.rstrip("/"), provider
         self._connect_timeout, self._call_timeout, self._max_bytes = connect_timeout, call_timeout, max_bytes
-        self._retry, self.breaker, self._gate = retry, breaker, rate_gate
+        self._retry, self.breaker, self._gate, self._budget = retry, breaker, rate_gate, budget
         self._clock, self._sleep, self._rng = clock, sleep, rng
         self.session = session if session is not None else new_session()
         if self.session.verify is False:
@@ -106,6 +128,7 @@ class OutboundHttp:
         if credentials is not None and auth is not None:
             raise ValueError("pass credentials or auth, not both")
         request = _Request(method.upper(), url, path or urlsplit(url).path or "/", deadline,
+                           deadline.work if deadline is not None else uuid.uuid4().hex,
                            auth or HeaderAuth(credentials),
                            None if accept_types is None else tuple(accept_types),
                            {"headers": headers, **kwargs})
@@ -156,7 +179,9 @@ class OutboundHttp:
             refusal: OutboundError = OutboundUnavailable("deadline_passed")
         elif blocked_for > 0:
             refusal = OutboundRateLimited("rate_limited_locally", retry_after=blocked_for)
-        elif self.breaker is not None and not self.breaker.allow():  # last: half-open allow() takes the probe slot
+        elif self._budget is not None and not self._budget.take():
+            refusal = OutboundRateLimited("outbound_limit")  # beyond the peer's limits: we do not call
+        elif self.breaker is not None and not self.breaker.allow(request.work):  # last: half-open takes the probe
             refusal = OutboundUnavailable("circuit_open")
         else:
             return
@@ -184,7 +209,7 @@ class OutboundHttp:
             raise
         finally:
             if self.breaker is not None:
-                self.breaker.record(success=not down)
+                self.breaker.record(request.work, success=not down)
             self._log(request, status, error, self._clock() - started, attempt)
 
     def _log(self, request: _Request, status: int | None, error: str | None, seconds: float, attempt: int) -> None:
@@ -202,21 +227,26 @@ class _Request:
     url: str
     path: str  # what the log shows: a constant template, never a query
     deadline: Deadline | None
+    work: str  # the breaker counts failures per piece of work: the deadline's, else this call's (retries included)
     auth: AuthBase
     accept_types: tuple[str, ...] | None
     kwargs: dict[str, Any]
 
 
 def provider_http(
-    base_url: str, *, provider: str, retry: RetryPolicy = RetryPolicy(), breaker_threshold: int = 5,
+    base_url: str, *, provider: str, retry: RetryPolicy = RetryPolicy(), breaker_threshold: int = 3,
     breaker_cooldown: float = 30.0, default_rate_limit_wait: float = 1.0, max_rate_limit_wait: float = 3600.0,
-    pool_size: int = 10, clock: Clock = time.monotonic, **kwargs: Any,
+    pool_size: int = 10, clock: Clock = time.monotonic, protection: Protection | None = None, **kwargs: Any,
 ) -> OutboundHttp:
     """An OutboundHttp for a data provider: retries, circuit breaker and 429 gate on, JSON asked for.
-    `pool_size`: connections kept open for reuse, at least the number of threads calling at once."""
+    `protection`: the breaker, gate and budget the factory built (shared state); without it, in this process on
+    `clock`. `pool_size`: connections kept open for reuse, at least the number of threads calling at once."""
+    if protection is None:
+        store = MemoryState(clock)
+        protection = Protection(CircuitBreaker(breaker_threshold, breaker_cooldown, clock, store=store),
+                                RateGate(default_rate_limit_wait, max_rate_limit_wait, clock, store=store))
     return OutboundHttp(
-        base_url, provider=provider, retry=retry, clock=clock,
-        breaker=CircuitBreaker(breaker_threshold, breaker_cooldown, clock),
-        rate_gate=RateGate(default_rate_limit_wait, max_rate_limit_wait, clock),
+        base_url, provider=provider, retry=retry, clock=clock, breaker=protection.breaker,
+        rate_gate=protection.gate, budget=protection.budget,
         session=new_session(pool_size, {"Accept": "application/json"}), **kwargs,
     )

@@ -41,6 +41,11 @@ def audit_details(app, event: str) -> list[str]:
                                     .order_by(AuditEvent.id)))
 
 
+def audit_row_count(app) -> int:
+    with Session(services(app).audit.engine) as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
                      html).group(0).rsplit('value="', 1)[1].rstrip('"')

@@ -10,6 +10,7 @@ from app.journeys import signin
 from app.model.journey import JourneyContext
 from app.model.rights import InvalidSessionValue
 from app.model.signin import SignInResult
+from app.organisations.settings import DEMO_FILE
 
 
 def test_a_context_survives_the_session_and_refuses_garbage():
@@ -62,3 +63,28 @@ def test_the_plan_asks_only_what_the_organisation_may_receive_and_names_it_as_re
     assert plan("/preadmission/chu-x/personnes", None).sources == ("cnam",)  # no choice on the page
     elsewhere = plan("/mon-espace", None)
     assert elsewhere.sources == ("c2s", "cnam") and elsewhere.recipient is None
+
+
+class _Audit:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+
+    def record(self, event: str, **fields) -> None:
+        self.events.append((event, fields))
+
+
+@pytest.mark.parametrize(("method", "next_path", "recorded"), [
+    ("POST", "/preadmission/chu-demo/personnes", [("journey_started", {"journey": "preadmission",
+                                                                        "organisation": "chu-demo"})]),
+    ("GET", "/preadmission/chu-demo/personnes", []),  # the error page offers a retry: nothing starts
+    ("POST", "/preadmission/nowhere/personnes", []),  # no such organisation
+    ("POST", "/", []),  # the start page's sign-in: no journey
+])
+def test_a_journey_starts_in_the_audit_trail_when_its_sign_in_starts(make_app, method, next_path, recorded):
+    app = make_app(ORGANISATIONS_FILE=str(DEMO_FILE))
+    settings, audit = services(app).settings, _Audit()
+    plan = signin.recording_start(signin.make_planner(settings.providers, (), settings.organisations), audit,
+                                  settings.organisations)
+    with app.test_request_context("/auth/login", method=method):
+        assert plan(next_path, None).next_path == next_path
+    assert audit.events == recorded

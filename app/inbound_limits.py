@@ -1,0 +1,53 @@
+"""Inbound rate limits per client address (ProxyFix gives the real one behind TRUSTED_PROXIES): the sign-in's start,
+FranceConnect's callback and the journeys' form posts. Beyond a limit the person gets the French 429 page
+(templates/errors/429.html) with Retry-After.
+
+The counters live in Redis when REDIS_URL is set (every worker and instance counts together), else in this
+process's memory (a laptop). Should Redis fail, each process counts in memory rather than refusing everyone.
+The pull API under /api/v1/ has its own limiter, per API key (app/delivery/room.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+from app.config_values import ConfigError, as_str
+from app.model.dossier import JOURNEYS
+
+DEFAULTS: dict[str, Any] = {
+    # Far above what one person does (one sign-in, a dozen form posts), low enough to stop a script; addresses
+    # shared by many people (a hospital's network, a mobile operator's NAT) are why they are not lower.
+    "RATE_LIMIT_SIGN_IN": "30 per minute;300 per hour",
+    "RATE_LIMIT_CALLBACK": "30 per minute;300 per hour",
+    "RATE_LIMIT_FORMS": "120 per minute;1200 per hour",
+}
+
+
+def init_app(app: Flask, config: Mapping, redis_url: str | None) -> Limiter:
+    """Limit the sign-in's start and callback and the journeys' posts; the views must be registered already."""
+    sign_in, callback, forms = (_checked(config, key) for key in DEFAULTS)
+    limiter = Limiter(get_remote_address, app=app, storage_uri=redis_url or "memory://", key_prefix="dc:inbound",
+                      strategy="moving-window", headers_enabled=True, swallow_errors=True,
+                      in_memory_fallback_enabled=bool(redis_url))
+    # A decorated view checks its limit when it is called: the registered views are replaced by their wrappers.
+    for endpoint, limit in (("auth.login", sign_in), ("auth.callback", callback)):
+        app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
+    for journey in JOURNEYS:  # every form of every journey, counted together
+        limiter.shared_limit(forms, scope="journey-forms", methods=["POST"])(app.blueprints[journey])
+    return limiter
+
+
+def _checked(config: Mapping, key: str) -> str:
+    value = as_str(config, key) or ""
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigError(f"{key} must be limits such as '20 per minute;200 per hour', got {value!r}") from None
+    return value

@@ -1,0 +1,81 @@
+"""The circuit breaker counts failing callers (sign-ins), not calls; it opens on several of them, then one trial."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from app import outbound
+
+
+def make(clock, **kwargs):
+    kwargs.setdefault("threshold", 3)
+    return outbound.CircuitBreaker(cooldown=30, clock=clock, window=60, **kwargs)
+
+
+def test_one_callers_failures_never_open_the_circuit(clock):
+    breaker = make(clock)
+    for _ in range(20):  # one sign-in: its retries and its several calls
+        breaker.record("alice", success=False)
+    assert breaker.state == "closed" and breaker.allow("bob")
+
+
+def test_distinct_failing_callers_open_it_then_one_trial_caller_goes_through(clock):
+    breaker = make(clock)
+    for caller in ("a", "b"):
+        breaker.record(caller, success=False)
+    assert breaker.state == "closed"
+    breaker.record("c", success=False)
+    assert breaker.state == "open" and not breaker.allow("d")
+    clock.advance(29.9)
+    assert not breaker.allow("d")
+    clock.advance(0.1)
+    assert breaker.state == "half_open"
+    assert breaker.allow("trial") and not breaker.allow("other")
+    assert breaker.allow("trial")  # the trial sign-in's other calls
+    breaker.record("late", success=True)  # a call begun before the circuit opened does not decide
+    assert breaker.state == "half_open"
+    breaker.record("trial", success=False)  # the trial failed: open for another cooldown
+    assert breaker.state == "open"
+    clock.advance(30)
+    assert breaker.allow("second-trial")
+    breaker.record("second-trial", success=True)
+    assert breaker.state == "closed" and breaker.allow("x") and breaker.allow("y")
+    for caller in ("a", "b"):  # the old failures were forgotten when it closed
+        breaker.record(caller, success=False)
+    assert breaker.state == "closed"
+
+
+def test_failures_outside_the_window_are_forgotten(clock):
+    breaker = make(clock)
+    breaker.record("a", success=False)
+    breaker.record("b", success=False)
+    clock.advance(61)
+    breaker.record("c", success=False)
+    assert breaker.state == "closed"
+
+
+def test_a_minority_of_failing_callers_keeps_it_closed(clock):
+    breaker = make(clock)
+    for i in range(10):
+        breaker.record(f"ok-{i}", success=True)
+    for i in range(5):
+        breaker.record(f"ko-{i}", success=False)
+    assert breaker.state == "closed"  # 5 failing of 15: below half
+    for i in range(5, 10):
+        breaker.record(f"ko-{i}", success=False)
+    assert breaker.state == "open"  # 10 of 20
+
+
+def test_a_single_trial_under_concurrency(clock):
+    breaker = make(clock, threshold=1)
+    breaker.record("a", success=False)
+    clock.advance(30)
+    barrier = threading.Barrier(16)
+
+    def probe(i):
+        barrier.wait()
+        return breaker.allow(f"caller-{i}")
+
+    with ThreadPoolExecutor(16) as pool:
+        assert sorted(pool.map(probe, range(16))) == [False] * 15 + [True]

@@ -1,0 +1,81 @@
+"""Inbound limits per client address: the sign-in's start and callback, the journeys' form posts; the French 429
+page with Retry-After; counters shared through Redis by every instance."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from app import ConfigError
+from app.organisations.settings import DEMO_FILE
+
+MUTUELLE = "/adhesion/mutuelle-demo"
+
+
+@pytest.fixture
+def limited(make_app):
+    def make(**overrides):
+        return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RATE_LIMIT_SIGN_IN="2 per minute",
+                        RATE_LIMIT_CALLBACK="2 per minute", RATE_LIMIT_FORMS="3 per minute", **overrides)
+
+    return make
+
+
+def client_at(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def token_of(client) -> str:
+    html = client.get(f"{MUTUELLE}/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def assert_refused(response):
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Trop de demandes en peu de temps" in html and '<html lang="fr"' in html
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_the_sign_in_start_is_limited_per_address(limited):
+    app = limited()
+    client, other = client_at(app, "127.0.0.2"), client_at(app, "127.0.0.3")
+    for _ in range(2):  # a fresh token each time: a failed sign-in ends the session
+        assert client.post("/auth/login", data={"csrf_token": token_of(client)}).status_code == 303
+    assert_refused(client.post("/auth/login", data={"csrf_token": token_of(client)}))
+    assert other.post("/auth/login", data={"csrf_token": token_of(other)}).status_code != 429
+
+
+def test_the_callback_is_limited(limited):
+    client = client_at(limited(), "127.0.0.2")
+    for _ in range(2):
+        assert client.get("/auth/callback?state=x&code=y").status_code != 429
+    assert_refused(client.get("/auth/callback?state=x&code=y"))
+
+
+def test_journey_form_posts_are_limited_and_page_views_are_not(limited):
+    client = client_at(limited(), "127.0.0.2")
+    token = token_of(client)
+    for path in ("/personnes", "/formulaire", "/personnes"):
+        assert client.post(MUTUELLE + path, data={"csrf_token": token}).status_code != 429
+    assert_refused(client.post(MUTUELLE + "/formulaire", data={"csrf_token": token}))
+    for _ in range(10):
+        assert client.get(f"{MUTUELLE}/").status_code == 200
+
+
+def test_two_instances_count_together_through_redis(limited, redis_url):
+    # A fresh address per run: the counters outlive the test in Redis.
+    address = f"127.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}"
+    one, other = (client_at(limited(REDIS_URL=redis_url), address) for _ in range(2))
+    assert one.get("/auth/callback?state=x&code=y").status_code != 429
+    assert other.get("/auth/callback?state=x&code=y").status_code != 429
+    assert_refused(one.get("/auth/callback?state=x&code=y"))
+
+
+def test_a_malformed_limit_is_refused(make_app):
+    with pytest.raises(ConfigError, match="RATE_LIMIT_FORMS"):
+        make_app(RATE_LIMIT_FORMS="lots")
