@@ -22,6 +22,7 @@ from app.delivery import problems
 from app.observability import logs, pages
 
 log = logging.getLogger(__name__)
+SESSION_TOKEN_MISSING = "The CSRF session token is missing."  # Flask-WTF's words when the session holds none
 
 ROOT = Path(__file__).resolve().parent.parent
 DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
@@ -159,7 +160,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         log.warning("csrf rejected reason=%s", error.description.replace(" ", "_")[:60])
-        return pages.render_error("errors/csrf.html", 400)
+        # No session token at all: the session ended (expired, or its store lost it), not a forged form.
+        return pages.render_error("errors/csrf.html", 400, session_lost=error.description == SESSION_TOKEN_MISSING)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

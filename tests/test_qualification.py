@@ -99,3 +99,17 @@ def test_the_what_is_franceconnect_link_opens_franceconnect_in_an_announced_new_
         assert attributes["target"] == "_blank" and "noopener" in attributes["rel"]
         assert attributes["title"].endswith("nouvelle fenêtre")
 
+
+
+def test_a_form_posted_after_the_session_ended_says_so(make_app):
+    app = make_app()
+    client = app.test_client()
+    page = client.get("/")
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    client.delete_cookie("dc_session")  # the session store lost it, or it expired
+    response = client.post("/auth/login", data={"csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Votre session a expiré" in html
+    client.get("/")  # a new session, with its token
+    forged = client.post("/auth/login", data={"csrf_token": "forged"})
+    assert "Le formulaire a expiré" in forged.get_data(as_text=True)

@@ -14,7 +14,7 @@ import hmac
 import logging
 import time
 
-from flask import current_app, redirect, render_template, request
+from flask import current_app, g, redirect, render_template, request
 
 from app import extensions, sessions
 from app.dossiers.errors import DossierNotFound
@@ -62,6 +62,8 @@ def _reference_from_token(org_id: str, token: str | None) -> str | None:
 
 
 def _to_receipt(org_id: str, reference: str):
+    # The receipt's URL carries its own proof: this answer stands even if the session cannot be saved now.
+    g.stands_without_session = True
     return redirect(steps.step_url("receipt", org_id, jeton=receipt_token(org_id, reference)), 303)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.exceptions import ServiceUnavailable
@@ -90,6 +90,10 @@ class GuardedSessionInterface(SessionInterface):
             self.inner.save_session(app, session, response)
         except STORE_ERRORS as error:
             log.error("session_store_unavailable phase=save error=%s", type(error).__name__)
+            if g.get("stands_without_session"):
+                # A stored dossier's receipt, reachable by its signed URL: the person must still see it.
+                response.headers.pop("Set-Cookie", None)
+                return
             _become_unavailable_page(response)
 
 

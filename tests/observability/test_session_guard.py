@@ -69,10 +69,22 @@ def test_a_failed_save_replaces_the_views_response_by_the_french_page(make_app, 
         session["x"] = 1
         return redirect("/recepisse", 303)
 
+    @app.post("/test-receipt")
+    def _stored_dossier_receipt():
+        from flask import g, redirect, session
+
+        session["x"] = 1
+        g.stands_without_session = True  # as journeys.send_views does once the dossier is stored
+        return redirect("/preadmission/chu-demo/recepisse?jeton=signed", 303)
+
     app.config["WTF_CSRF_ENABLED"] = False
     response = app.test_client().post("/test-save")
     assert response.status_code == 503 and "Location" not in response.headers
     assert UNAVAILABLE in response.get_data(as_text=True)
+    # A dossier stored, its session not saved: the person still goes to the receipt its signed URL proves.
+    receipt = app.test_client().post("/test-receipt")
+    assert receipt.status_code == 303 and receipt.headers["Location"].endswith("?jeton=signed")
+    assert "Set-Cookie" not in receipt.headers
     assert "session_store_unavailable phase=save error=ConnectionError" in caplog.text
     assert "6379" not in caplog.text  # the type only, never the message
 
