@@ -29,6 +29,8 @@ from app.dossiers.settings import DossierSettings, load_dossier_settings
 from app.franceconnect import settings as franceconnect_settings
 from app.franceconnect.settings import FranceConnectSettings, load_franceconnect_settings
 from app.model.organisation import Organisation
+from app.notifications import settings as notifications_settings
+from app.notifications.settings import MailSettings, load_mail_settings
 from app.organisations import settings as organisations_settings
 from app.organisations.settings import load_organisations
 
@@ -60,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     **organisations_settings.DEFAULTS,
     **webhooks_settings.DEFAULTS,
     **delivery_settings.DEFAULTS,
+    **notifications_settings.DEFAULTS,
     **inbound_limits.DEFAULTS,
 }
 
@@ -89,6 +92,7 @@ class Settings:
     dossiers: DossierSettings | None = None  # None when loaded without an instance folder
     webhooks: WebhookSettings | None = None  # likewise (the default queue file is there)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    mail: MailSettings | None = None  # None: no e-mail acknowledgement (refused in production)
 
     @property
     def is_production(self) -> bool:
@@ -142,6 +146,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         dossiers=dossiers,
         webhooks=webhooks,
         delivery=load_delivery_settings(config),
+        mail=load_mail_settings(config, production=production),
     )
 
 

@@ -32,6 +32,8 @@ CONTRACTS = {
     "the outbound HTTP layer knows no room and no Flask": ("app/outbound/__init__.py", "import flask"),
     "delivery never imports connectors, journeys or the sandbox": (
         "app/delivery/fhir.py", "import app.journeys.steps"),
+    "notifications never import Flask, views, connectors or the sandbox": (
+        "app/notifications/message.py", "import app.journeys.steps"),
 }
 
 

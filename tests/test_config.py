@@ -35,6 +35,8 @@ PRODUCTION = {
     "REDIS_URL": "rediss://:password@redis.internal:6379/0",
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://dc@db.internal/droits_connect",
     "SESSION_ENCRYPTION_KEYS": "kmT5vXxgGzX7d3E4P4aGf3sW5JmJ2nW0l3qf0o1yZ8U=",
+    "MAIL_SMTP_HOST": "smtp.internal",
+    "MAIL_FROM": "Droits Connect <ne-pas-repondre@droits-connect.example.fr>",
 }
 
 
@@ -79,6 +81,10 @@ def test_safe_production_settings_load():
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/dc/dc.sqlite3", "SINGLE_INSTANCE": "false"}, "PostgreSQL"),
         ({"SESSION_ENCRYPTION_KEYS": None}, "SESSION_ENCRYPTION_KEYS is missing: set one or more Fernet keys"),
         ({"SESSION_ENCRYPTION_KEYS": "not-a-fernet-key"}, "SESSION_ENCRYPTION_KEYS: key #1 is not a valid"),
+        # The e-mail acknowledgement: a relay and a sender, and no plain SMTP beyond loopback.
+        ({"MAIL_SMTP_HOST": None}, "MAIL_SMTP_HOST is missing"),
+        ({"MAIL_FROM": None}, "MAIL_FROM is missing"),
+        ({"MAIL_STARTTLS": False}, "MAIL_STARTTLS is off towards a remote SMTP host"),
     ],
 )
 def test_unsafe_production_settings_are_refused(override, message):
