@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from app.franceconnect import views as franceconnect_views
     from app.journeys import signin
     from app.journeys import views as journeys
+    from app.notifications import room as notifications
     from app.organisations import cli as organisations_cli
     from app.pages import views as pages
     from app.provider_state import build_protections
@@ -59,7 +60,9 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     dossiers = open_room(settings.dossiers, upgrade_schema=not settings.is_production)
     dossiers_cli.register(app, dossiers)
     organisations_cli.register(app, settings.organisations, production=settings.is_production)
-    webhooks.init_app(app, settings.webhooks, settings.organisations, dossiers.outbox)
+    webhook_jobs = webhooks.init_app(app, settings.webhooks, settings.organisations, dossiers.outbox)
+    # The acknowledgements' tasks ride on the webhooks' queue: the same worker sends them.
+    notifications.init_app(settings.mail, webhook_jobs.huey, dossiers.mail_outbox)
     # The providers' breaker, 429 back-off and call budget: shared through Redis by every worker and instance.
     retriever = RightsRetriever(settings.providers,
                                 protections=build_protections(settings.providers, settings.session.redis_url))

@@ -3,12 +3,15 @@
 `make run` calls `python -m app.devserver`. The service never imports the sandbox; this wiring module
 does, only in development, and registers the service's client in the sandbox so the whole flow works
 offline with no setup. It also starts the webhook worker (`flask delivery webhooks worker`, the same command
-production runs as a process of its own) as a child process, stopped with the dev server.
+production runs as a process of its own) as a child process, stopped with the dev server; that worker also sends
+the e-mail acknowledgements, to the sandbox's mail catcher (listed on the sandbox's `/courriels/`) unless
+FLASK_MAIL_SMTP_HOST says otherwise.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -19,6 +22,19 @@ from werkzeug.serving import make_server
 from app import ConfigError, create_app, extensions
 from app.config import Settings
 from app.web import correlated_handler
+
+MAIL_CATCHER_HOST = "127.0.0.1"
+MAIL_CATCHER_PORT = 5025
+
+
+def mail_towards_catcher() -> bool:
+    """Point the acknowledgements (this process's and the worker's, which inherits the environment) at the
+    sandbox's mail catcher, unless the environment names another relay; whether it did."""
+    if os.environ.get("FLASK_MAIL_SMTP_HOST"):
+        return False
+    os.environ.update(FLASK_MAIL_SMTP_HOST=MAIL_CATCHER_HOST, FLASK_MAIL_SMTP_PORT=str(MAIL_CATCHER_PORT),
+                      FLASK_MAIL_STARTTLS="false")
+    return True
 
 
 def sandbox_config(settings: Settings):
@@ -63,6 +79,7 @@ def stop_webhook_worker(worker: subprocess.Popen | None) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, handlers=[correlated_handler()])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per plugin at every start-up
+    catching = mail_towards_catcher()
     try:
         service = create_app()
     except ConfigError as error:
@@ -73,9 +90,12 @@ def main() -> int:
         print("SANDBOX is off: run the service with a WSGI server (see README).", file=sys.stderr)
         return 2
 
-    from app.sandbox import create_sandbox_app
+    from app.sandbox import create_sandbox_app, mailcatcher
 
     sandbox = create_sandbox_app(sandbox_config(settings))
+    inbox = mailcatcher.Inbox()
+    sandbox.register_blueprint(mailcatcher.blueprint(inbox))
+    catcher = mailcatcher.start(inbox, MAIL_CATCHER_HOST, MAIL_CATCHER_PORT) if catching else None
     servers = []
     for wsgi_app, url in ((sandbox, settings.sandbox_url), (service, settings.public_url)):
         parts = urlsplit(url)
@@ -85,6 +105,7 @@ def main() -> int:
     worker = start_webhook_worker(settings)
     print(f"\n  Droits Connect : {settings.public_url}/\n  Bac à sable FranceConnect : {settings.sandbox_url}/\n"
           f"  Portail de démonstration : {settings.sandbox_url}/portail/\n"
+          f"  Courriels reçus : {settings.sandbox_url}/courriels/\n"
           "  (Ctrl+C pour arrêter)\n", flush=True)
     try:
         servers[-1].serve_forever()
@@ -94,6 +115,8 @@ def main() -> int:
         for server in servers[:-1]:
             server.shutdown()
         stop_webhook_worker(worker)
+        if catcher is not None:
+            catcher.stop()
     return 0
 
 

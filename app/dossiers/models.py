@@ -148,3 +148,22 @@ class WebhookOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MailOutbox(Base):
+    """An e-mail acknowledgement owed to the person, written in the dossier's transaction.
+
+    `message` is the rendered message, encrypted with the dossiers' keys (it carries the person's address); the
+    row is deleted once the relay took it, or when sending gives up. `last_error` is a reason code.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "mail_" + 32 hex
+    dossier_reference: Mapped[str] = mapped_column(String(16))
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""Opening the dossiers room: one engine; the audit trail, the store, the launch ledger and the webhook outbox on it;
+"""Opening the dossiers room: one engine; the audit trail, the store, the launch ledger and the outboxes on it;
 schema at head."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from app.dossiers import database
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.launches import LaunchLedger
+from app.dossiers.mail_outbox import MailOutbox
 from app.dossiers.outbox import Outbox
 from app.dossiers.settings import DossierSettings
 from app.dossiers.store import DossierStore
@@ -23,6 +24,7 @@ class DossiersRoom:
     audit: AuditTrail
     launches: LaunchLedger
     outbox: Outbox
+    mail_outbox: MailOutbox
 
 
 def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> DossiersRoom:
@@ -33,4 +35,5 @@ def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> Dos
     store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
     if upgrade_schema:
         database.ensure_schema(engine)
-    return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine), outbox=store.outbox)
+    return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine), outbox=store.outbox,
+                       mail_outbox=store.mail_outbox)

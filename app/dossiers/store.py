@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.dossiers import audit as audit_trail
 from app.dossiers import crypto
 from app.dossiers.errors import DossierDecryptionError, DossierNotFound, InvalidDossier
+from app.dossiers.mail_outbox import MailOutbox, Render
 from app.dossiers.models import Dossier, UTCDateTime, utcnow
 from app.dossiers.outbox import Outbox
 from app.model.dossier import (
@@ -53,12 +54,14 @@ class DossierStore:
         audit: audit_trail.AuditTrail,
         clock: Callable[[], dt.datetime] = utcnow,
         outbox: Outbox | None = None,
+        mail_outbox: MailOutbox | None = None,
     ) -> None:
         self.engine = engine
         self._cipher = cipher
         self._audit = audit
         self._clock = clock
         self.outbox = outbox if outbox is not None else Outbox(engine, clock=clock)
+        self.mail_outbox = mail_outbox if mail_outbox is not None else MailOutbox(engine, cipher, clock=clock)
 
     def __repr__(self) -> str:
         return f"<DossierStore {self.engine.dialect.name}>"
@@ -73,11 +76,13 @@ class DossierStore:
         retention_days: int,
         sub: str | None = None,
         events: Sequence[WebhookEvent] = (),
+        acknowledgement: Render | None = None,
     ) -> SubmittedDossier:
         """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
 
         `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
-        a repeated submission writes none.
+        a repeated submission writes none. So is the person's e-mail acknowledgement, `acknowledgement(reference)`
+        rendered and encrypted in the mail outbox.
 
         The same key again returns the first dossier with created=False, even when two requests race: the unique
         index decides and the loser re-reads the winner. A repeat that differs (content, organisation or journey)
@@ -113,6 +118,9 @@ class DossierStore:
                     notices = [self.outbox.row(replace(e, dossier_reference=reference), now) for e in events]
                     session.add_all(notices)
                     notice_ids = [notice.id for notice in notices]
+                    mails = [self.mail_outbox.row(acknowledgement, reference, now)] if acknowledgement else []
+                    session.add_all(mails)
+                    mail_ids = [mail.id for mail in mails]
             except IntegrityError:
                 existing = self._find(idempotency_key)
                 if existing is not None:
@@ -121,6 +129,7 @@ class DossierStore:
                 continue
             log.info("dossier %s submitted (%s, %s)", reference, journey, organisation)
             self.outbox.committed(notice_ids)
+            self.mail_outbox.committed(mail_ids)
             return SubmittedDossier(reference=reference, created=True, created_at=now)
         raise RuntimeError(f"no free dossier reference after {REFERENCE_ATTEMPTS} attempts")
 

@@ -22,6 +22,7 @@ from app.journeys import labels, steps
 from app.model.journey import Receipt
 from app.model.organisation import Organisation
 from app.model.webhook import WebhookEvent
+from app.notifications import message as mail_message
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def send(org_id: str):
         idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
         retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
         events=_events(organisation, portal_reference),
+        acknowledgement=_acknowledgement(organisation, journey, declared.get("email")),
     )
     if submitted.created:
         audit = services.audit
@@ -129,6 +131,20 @@ def _events(organisation: Organisation, portal_reference: str | None) -> list[We
     if organisation.webhook is None:
         return []
     return [WebhookEvent("dossier.submitted", organisation.id, portal_reference=portal_reference)]
+
+
+def _acknowledgement(organisation: Organisation, journey: str, address: str | None):
+    """The e-mail acknowledgement, rendered by the store with the dossier's reference; None without an address
+    or without an SMTP relay. It takes nothing of the form but the address."""
+    mail = extensions.services().settings.mail
+    if not address or mail is None:
+        return None
+
+    def render(reference: str) -> bytes:
+        return mail_message.acknowledgement(reference=reference, organisation=organisation, journey=journey,
+                                            recipient=address, sender=mail.sender,
+                                            at=dt.datetime.now(dt.UTC)).as_bytes()
+    return render
 
 
 def receipt(org_id: str):
