@@ -81,8 +81,8 @@ class DossierStore:
         """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
 
         `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
-        a repeated submission writes none. So is the person's e-mail acknowledgement, `acknowledgement(reference)`
-        rendered and encrypted in the mail outbox.
+        a repeated submission writes none. Likewise the person's e-mail acknowledgement: `acknowledgement(reference)`
+        is rendered and written, encrypted, to the mail outbox.
 
         The same key again returns the first dossier with created=False, even when two requests race: the unique
         index decides and the loser re-reads the winner. A repeat that differs (content, organisation or journey)
