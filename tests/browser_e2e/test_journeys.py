@@ -409,3 +409,21 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
     assert content["sources"]["c2s"]["status"] == "ok"
     assert content["fields"]["nir"] == {"value": "262087510790169", "source": "declared", "at": None}
     assert content["fields"]["caisse"]["value"] == "CPAM de Paris"
+
+
+def test_a_family_the_cnam_did_not_give_offers_a_retry_or_typing(page, stack):
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Pédiatrie"}))
+    sign_in(page, stack, "avec_nom_dusage", cnam_fault="cnam:500")
+    hint = page.locator("#patient-hint").inner_text()
+    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in hint
+    assert page.get_by_label(re.compile("^Une autre personne")).is_visible()  # typing the person in
+    retry = page.get_by_role("region", name="Réessayer")
+    audit(page, "qui-est-concerne-cnam-indisponible")
+    retry.get_by_role("button", name=FC_BUTTON).click()
+    page.wait_for_url(stack.sandbox_url + "/**")
+    page.locator('button[name="login"][value="avec_nom_dusage"]').click()
+    page.get_by_role("button", name=re.compile("^Continuer")).click()
+    page.wait_for_url(re.compile(re.escape(stack.service_url) + r"/.*/personnes$"))
+    assert page.get_by_role("region", name="Réessayer").count() == 0
+    assert page.get_by_label(re.compile("^Louis ")).is_visible()  # the family, this time
+    page.shots.take("qui-est-concerne-apres-nouvel-essai")

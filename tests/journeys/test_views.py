@@ -155,6 +155,30 @@ def test_a_parent_chooses_among_the_ayants_droit(client):
     assert response.status_code == 303 and session_of(client).people.patient == "ayant_droit:1"
 
 
+@pytest.mark.parametrize("status", ["unavailable", "refused"])
+@pytest.mark.parametrize("base, journey, org", [(CHU, "preadmission", "chu-demo"),
+                                                (MUTUELLE, "adhesion", "mutuelle-demo")])
+def test_a_family_the_cnam_did_not_give_is_said_plainly_with_a_retry(client, base, journey, org, status):
+    sign_in(client, journey, org, identity=PIERRE, results={"c2s": c2s_ok(), "cnam": failed("cnam", status)})
+    html = client.get(f"{base}/personnes").get_data(as_text=True)
+    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in html
+    retry = html[html.index('<section class="card retry"'):]
+    retry = retry[:retry.index("</section>")]
+    assert ">Réessayer</h2>" in retry and 'action="/auth/login"' in retry
+    assert f'name="next" value="{base}/personnes"' in retry
+    assert re.findall(r'name="sources" value="(\w+)"', retry) == ["c2s", "cnam"]
+    assert 'name="sources_chosen" value="1"' in retry
+    # Typing the person in stays possible.
+    assert ('value="other"' in html) if journey == "preadmission" else ('name="declared"' in html)
+
+
+@pytest.mark.parametrize("results", [{"cnam": cnam_ok(family())}, {"cnam": failed("cnam", "not_found")}, {}])
+def test_no_retry_is_offered_when_the_cnam_answered_or_was_not_asked(client, results):
+    sign_in(client, identity=PIERRE, results=results)
+    html = client.get(f"{CHU}/personnes").get_data(as_text=True)
+    assert "Réessayer" not in html and "/auth/login" not in html
+
+
 @pytest.mark.parametrize("data", [{"covered": "3"}, {"covered": "x"}, {"declared": "6"}, {"declared": "-1"}])
 def test_adhesion_refuses_people_outside_the_choices(client, data):
     sign_in(client, "adhesion", "mutuelle-demo", identity=PIERRE, results={"cnam": cnam_ok(family())})
