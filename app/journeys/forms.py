@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, Email, ValidationError
@@ -161,6 +161,8 @@ class _Adhesion(_Common):
     account_holder = name_field("account_holder")
     consent_sepa = consent_field("consent_sepa", "Cochez cette case pour autoriser le prélèvement des cotisations.")
     previous_insurer = address_field("previous_insurer", required=False, maximum=100)
+    # Optional: without it the person sends the mutuelle their statements themselves.
+    consent_noemie = BooleanField(labels.FIELDS["consent_noemie"])
     declared_count = 0  # how many ben<i>_… blocks `adhesion_form` added
 
     def rules(self) -> bool:

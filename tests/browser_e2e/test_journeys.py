@@ -243,6 +243,10 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     submit_form(page, "Continuer")
 
     assert path_of(page).endswith("/formulaire")
+    # Angela has the C2S: told first, before the form, and she may still continue.
+    notice = page.locator('[data-c2s="beneficiary"]')
+    assert "Elle prend déjà en charge vos frais de santé" in notice.inner_text()
+    assert notice.evaluate("el => el.compareDocumentPosition(document.querySelector('main form')) & 4") == 4
     assert page.locator('[data-field="nir"][data-source="cnam"]').is_visible()
     assert page.locator('[data-field="birth_name"][data-source="franceconnect"]').inner_text() == "DUBOIS"
     assert page.get_by_text("Certifié par FranceConnect").first.is_visible()
@@ -252,7 +256,7 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     fill(page, {"address": "3 place de la Mairie", "postal_code": "75011", "city": "Paris",
                 "phone": "01 43 55 12 34", "start_date": start, "previous_insurer": "Mutuelle Ancienne",
                 "iban": "FR76 3000 6000 0112 3456 7890 188", "account_holder": "Angela Dubois"})
-    for consent in ("consent_sepa", "consent_accuracy", "consent_transmission"):
+    for consent in ("consent_sepa", "consent_noemie", "consent_accuracy", "consent_transmission"):
         page.locator(f"#{consent}").check()
     submit_form(page, "Vérifier ma demande")
 
@@ -264,8 +268,11 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     assert path_of(page).endswith("/verification"), page.url
     review = page.locator("main").inner_text()
     for shown in ("FR76 3000 6000 0112 3456 7890 189", "Angela Dubois", "3 place de la Mairie", "Mutuelle Ancienne",
-                  "Aucune : le contrat ne couvre que vous."):
+                  "Aucune : le contrat ne couvre que vous.", "FR03ZZZDEMO01", "Le jour de l’envoi"):
         assert shown in review, shown
+    rum = page.locator('[data-field="mandate_reference"]').inner_text()
+    assert re.fullmatch(r"DC[0-9A-F]{24}", rum)
+    assert page.locator('[data-field="mandate_place"]').inner_text() == "Paris"
     audit(page, "verification")
     submit_form(page, f"Envoyer à {MUTUAL}")
 
@@ -281,6 +288,10 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     assert fields["phone"]["value"] == "+33143551234"
     assert fields["c2s"]["source"] == "api_particulier" and fields["nir"]["source"] == "cnam"
     assert content["beneficiaries"] == []
+    assert content["mandate"] == {"reference": rum, "creditor": MUTUAL, "ics": "FR03ZZZDEMO01",
+                                  "signed_on": content["submitted_at"][:10], "signed_at_place": "Paris"}
+    assert fields["consent_noemie"]["value"] is True
+    assert page.locator('[data-field="mandate_reference"]').inner_text() == rum  # on the receipt
 
 
 # --- 3. keyboard only ----------------------------------------------------------------------------------------

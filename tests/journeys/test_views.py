@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from urllib.parse import urlsplit
@@ -272,6 +273,73 @@ def test_an_adult_patient_is_not_asked_for_parental_authority(client):
     sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})
     assert "guardian1_name" not in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+
+
+# The mutuelle's specifics -------------------------------------------------------------------------------------
+
+RUM = re.compile(r'data-field="mandate_reference">(DC[0-9A-F]{24})<')
+START = {"start_date": dt.date.today().isoformat()}
+
+
+def stored_content(app, client) -> dict:
+    from app.extensions import services
+
+    return services(app).dossiers.get(session_of(client).receipt.reference).content
+
+
+def test_the_sepa_mandate_has_one_reference_per_draft_the_day_and_the_place_of_signature(client, app):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s_ok(False), "cnam": cnam_ok()})
+    to_review(client, MUTUELLE, **START)
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    rum = RUM.search(review).group(1)
+    assert "FR03ZZZDEMO01" in review and "Le jour de l’envoi" in review
+    assert 'data-field="mandate_place">Pontoise<' in review
+    assert session_of(client).draft.key not in review
+    # Editing the same draft keeps its reference.
+    assert fill(client, f"{MUTUELLE}/formulaire", {"city": "Cergy", **START}).status_code == 303
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    assert RUM.search(review).group(1) == rum and 'data-field="mandate_place">Cergy<' in review
+    assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
+    mandate = stored_content(app, client)["mandate"]
+    assert mandate == {"reference": rum, "creditor": "Mutuelle de Démonstration", "ics": "FR03ZZZDEMO01",
+                       "signed_on": dt.date.today().isoformat(), "signed_at_place": "Cergy"}
+    receipt = client.get(f"{MUTUELLE}/recepisse").get_data(as_text=True)
+    assert RUM.search(receipt).group(1) == rum and "Date de signature" in receipt
+
+
+def test_two_drafts_get_two_mandate_references():
+    from app.journeys.content import mandate_reference
+
+    first, second = mandate_reference("key-a"), mandate_reference("key-b")
+    assert first != second and first == mandate_reference("key-a")
+    assert re.fullmatch(r"DC[0-9A-F]{24}", first) and len(first) <= 35
+
+
+@pytest.mark.parametrize("ticked, shown", [(True, "Oui"), (False, "Non")])
+def test_the_noemie_consent_is_optional_explained_and_stored(client, app, ticked, shown):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s_ok(False), "cnam": cnam_ok()})
+    post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
+    form = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
+    assert 'name="consent_noemie"' in form and "vous n’aurez pas à lui envoyer vos relevés" in form
+    answer = {"consent_noemie": "y", **START} if ticked else START
+    assert fill(client, f"{MUTUELLE}/formulaire", answer).status_code == 303
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    assert re.search(rf'data-field="consent_noemie" data-source="declared">{shown}<', review)
+    assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
+    assert stored_content(app, client)["fields"]["consent_noemie"]["value"] is ticked
+
+
+@pytest.mark.parametrize("c2s, told", [(c2s_ok(), True), (c2s_ok(participation=True), True),
+                                       (c2s_ok(False), False), (failed("c2s", "unavailable"), False)])
+def test_a_c2s_beneficiary_is_told_first_that_the_c2s_already_covers_them_and_may_continue(client, c2s, told):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s, "cnam": cnam_ok()})
+    post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
+    html = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
+    assert ("la complémentaire santé solidaire (C2S).</strong> Elle prend déjà en charge" in html) is told
+    if told:
+        form = html.index('<form method="post" novalidate>')
+        assert html.index("<h1>") < html.index('data-c2s="beneficiary"') < form
+    assert fill(client, f"{MUTUELLE}/formulaire", START).status_code == 303
 
 
 # Review, submission, receipt ---------------------------------------------------------------------------------
