@@ -115,6 +115,11 @@ def now_iso() -> str:
 
 
 def error_list(form) -> list[tuple[str, str, str]]:
-    """(field id, label, first message) for the error summary, in the form's order."""
-    return [(field.id, field.label.text.rstrip("."), field.errors[0]) for field in form
-            if field.errors and field.name != "csrf_token"]
+    """(field id, label, first message) for the error summary, in the order the page shows the fields.
+
+    A form that declares `rendered_order` (its template's order) is listed in it; fields it does not name keep the
+    form's order, after."""
+    order = {name: i for i, name in enumerate(getattr(form, "rendered_order", ()))}
+    fields = [field for field in form if field.errors and field.name != "csrf_token"]
+    fields.sort(key=lambda field: order.get(field.name, len(order)))
+    return [(field.id, field.label.text.rstrip("."), field.errors[0]) for field in fields]

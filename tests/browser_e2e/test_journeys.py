@@ -160,7 +160,12 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
                          ("c2s", "api_particulier"), ("service", "organisation")]:
         assert page.locator(f'[data-field="{name}"][data-source="{source}"]').count() == 1, name
     facts = page.locator("dl.facts").all_inner_texts()
-    assert any("LOUIS" in text for text in facts)
+    # The CNAM's capitals are shown in title case; the dossier keeps them as certified (below).
+    assert page.locator('[data-field="first_names"][data-source="cnam"]').inner_text() == "Louis"
+    assert not any("LOUIS" in text for text in facts)
+    # A minor: no personne de confiance, and the guardians' hint says the patient is a minor.
+    assert page.locator("#trusted_name").count() == 0
+    assert page.locator("#guardians-hint").inner_text().startswith("Le patient est mineur")
     assert page.get_by_text(re.compile("^Transmis par l’Assurance Maladie le ")).first.is_visible()
     assert page.get_by_text(re.compile(r"^Transmis par la Sécurité sociale \(API Particulier\) le ")).is_visible()
     assert page.get_by_text("Transmis par l’établissement").first.is_visible()
@@ -200,7 +205,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert path_of(page).endswith("/verification"), page.url
     assert page.title().startswith("Vérifiez votre dossier")
     review = page.locator("main").inner_text()
-    for shown in ("Sophie Mercier", "06 98 76 54 32", "Mère", "Pierre MERCIER", "06 11 22 33 44", "LOUIS",
+    for shown in ("Sophie Mercier", "06 98 76 54 32", "Mère", "Pierre MERCIER", "06 11 22 33 44", "Louis",
                   "Cardiologie", "Dossier rempli par"):
         assert shown in review, shown
     assert page.locator('[data-field="emergency_name"][data-source="declared"]').inner_text() == "Sophie Mercier"

@@ -275,6 +275,74 @@ def test_an_adult_patient_is_not_asked_for_parental_authority(client):
     assert "guardian1_name" not in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
 
 
+@pytest.mark.parametrize("base, journey, org", [(CHU, "preadmission", "chu-demo"),
+                                                (MUTUELLE, "adhesion", "mutuelle-demo")])
+def test_the_transmission_consent_does_not_depend_on_the_organisation_s_gender(client, base, journey, org):
+    sign_in(client, journey, org)
+    post(client, f"{base}/personnes", {"patient": "self"} if journey == "preadmission" else {"declared": "0"})
+    html = client.get(f"{base}/formulaire").get_data(as_text=True)
+    assert "à lui seul" not in html and "à elle seule" not in html and "et à cet organisme seulement." in html
+
+
+def test_cnam_first_names_in_capitals_are_shown_in_title_case_and_stored_as_certified(client, app):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    form = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in form and ">LOUIS<" not in form
+    assert fill(client, f"{CHU}/formulaire").status_code == 303
+    review = client.get(f"{CHU}/verification").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in review
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    assert stored_content(app, client)["fields"]["first_names"]["value"] == "LOUIS"
+    receipt = client.get(f"{CHU}/recepisse").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in receipt
+
+
+@pytest.mark.parametrize("base, journey, org, people", [
+    (CHU, "preadmission", "chu-demo", {"patient": "other"}),
+    (MUTUELLE, "adhesion", "mutuelle-demo", {"declared": "2"}),
+])
+def test_the_error_summary_lists_the_errors_in_the_page_s_order(client, base, journey, org, people):
+    sign_in(client, journey, org, results={"c2s": failed("c2s", "unavailable"), "cnam": failed("cnam", "refused")})
+    post(client, f"{base}/personnes", people)
+    html = post(client, f"{base}/formulaire", {"trusted_name": "Jean Dupont"}).get_data(as_text=True)
+    summary = re.findall(r'<li><a href="#([a-z0-9_]+)">', html[:html.index("<h1>")])
+    assert len(summary) > 10 and {"consent_transmission", "nir"} <= set(summary)
+    page = [name for name in re.findall(r'<(?:input|select)[^>]*\bid="([a-z0-9_]+)"', html) if name in summary]
+    assert summary == page
+
+
+def test_a_known_minor_patient_is_offered_no_personne_de_confiance(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "trusted_name" not in field_names(html) and "Personne de confiance" not in html
+    assert "Le patient\n    est mineur : indiquez au moins un parent" in html
+    # Sent anyway, it is not read.
+    assert fill(client, f"{CHU}/formulaire", {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678"}) \
+        .status_code == 303
+    assert "trusted_name" not in session_of(client).draft.values
+
+
+def test_an_adult_patient_is_still_offered_a_personne_de_confiance(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "trusted_name" in field_names(html) and "Seulement si le patient est majeur" not in html
+
+
+@pytest.mark.parametrize("born, accepted", [("2014-06-12", False), ("1990-01-01", True)])
+def test_a_typed_minor_patient_cannot_have_a_personne_de_confiance(client, born, accepted):
+    sign_in(client, identity=PIERRE)
+    post(client, f"{CHU}/personnes", {"patient": "other"})
+    assert "Seulement si le patient est majeur" in client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    response = fill(client, f"{CHU}/formulaire", {"birth_date": born, "trusted_name": "Jean Dupont",
+                                                   "trusted_phone": "0612345678"})
+    assert (response.status_code == 303) is accepted
+    if not accepted:
+        assert "Un patient mineur ne désigne pas de personne de confiance" in response.get_data(as_text=True)
+
+
 # The mutuelle's specifics -------------------------------------------------------------------------------------
 
 RUM = re.compile(r'data-field="mandate_reference">(DC[0-9A-F]{24})<')
