@@ -100,6 +100,17 @@ class BeneficiarySchema(ma.Schema):
                           attribute="fields", data_key="fields", required=True)
 
 
+class MandateSchema(ma.Schema):
+    reference = fields.String(required=True, allow_none=True, metadata={
+        "description": "The SEPA mandate's unique reference (RUM), one per draft."})
+    creditor = fields.String(required=True, metadata={"description": "The creditor: your organisation's name."})
+    ics = fields.String(required=True, allow_none=True, metadata={"description": "Your SEPA creditor identifier."})
+    signed_on = fields.String(required=True, allow_none=True, metadata={
+        "description": "Day of signature (ISO 8601): the submission's."})
+    signed_at_place = fields.String(required=True, allow_none=True, metadata={
+        "description": "Place of signature: the city of the subscriber's address."})
+
+
 class SourceStatusSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(SOURCE_STATUSES))
     reason = fields.String(required=True, allow_none=True, metadata={"description": "English reason code."})
@@ -127,6 +138,9 @@ class ContentSchema(ma.Schema):
     offer = _provenances("Adhesion only: code, label, start_date — as your signed launch link said.")
     beneficiaries = fields.List(fields.Nested(BeneficiarySchema), metadata={
         "description": "Adhesion only: the people covered besides the subscriber."})
+    mandate = fields.Nested(MandateSchema, metadata={
+        "description": "Adhesion only: the SEPA mandate the subscriber signed by sending the dossier. The consent "
+                       "to the NOEMIE exchange is the value `consent_noemie` (true or false)."})
 
 
 class DossierSchema(DossierSummarySchema):

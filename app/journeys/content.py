@@ -9,12 +9,16 @@ Format (version 1), a JSON object:
   fields {name: {value, source, at}},
   beneficiaries [{origin: cnam|declared, fields {link, birth_name, usage_name?, first_names, birth_date, nir?}}]
     (adhesion; the subscriber is always covered and is described by `fields`),
+  mandate {reference, creditor, ics, signed_on, signed_at_place} (adhesion: the SEPA mandate; its unique reference
+    (RUM) is made from the draft's idempotency key, signed on the submission's day (null on the review) in the city
+    of the address); the NOEMIE consent is the field `consent_noemie` (true or false),
   sources {c2s|cnam: {status: ok|not_found|unavailable|refused|not_requested, reason, retrieved_at, partial}}.
 A provenance is {"value", "source": franceconnect|cnam|api_particulier|organisation|declared, "at": ISO or null}.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -90,7 +94,7 @@ def source_statuses(results: Mapping[str, SourceResult], available: Collection[s
 def build_content(*, organisation: Organisation, context: JourneyContext, prefill: Prefill, declared: Mapping,
                   people: People, identity: Identity, results: Mapping[str, SourceResult],
                   available_sources: Collection[str], signed_in_at: str | None, patient_minor: bool | None,
-                  submitted_at: str | None) -> dict[str, Any]:
+                  submitted_at: str | None, draft_key: str | None = None) -> dict[str, Any]:
     fields, typed = split_beneficiaries(merge(prefill, declared))
     content: dict[str, Any] = {
         "version": VERSION,
@@ -111,7 +115,21 @@ def build_content(*, organisation: Organisation, context: JourneyContext, prefil
             [{"origin": "cnam", "fields": _ordered(person)} for person in prefill.beneficiaries]
             + [{"origin": "declared", "fields": _ordered(person)} for person in typed]
         )
+        city = fields.get("city")
+        content["mandate"] = {
+            "reference": mandate_reference(draft_key) if draft_key else None,
+            "creditor": organisation.name, "ics": organisation.ics,
+            "signed_on": submitted_at[:10] if submitted_at else None,
+            "signed_at_place": city.value if city else None,
+        }
     return content
+
+
+def mandate_reference(draft_key: str) -> str:
+    """The SEPA mandate's unique reference (RUM): the same for every view of one draft, never the key itself.
+
+    At most 35 characters of the SEPA set; here « DC » and 24 hexadecimal digits of the key's SHA-256."""
+    return "DC" + hashlib.sha256(draft_key.encode()).hexdigest()[:24].upper()
 
 
 def _ordered(person: Mapping[str, Value]) -> dict[str, dict]:

@@ -67,9 +67,12 @@ def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
     c2s = values.values.get("c2s")
     if c2s is not None and not c2s.editable and c2s.value != "non":
         hidden |= {"complementary_name", "complementary_number"}  # the C2S is their complementary insurance
-    if values.certified("birth_date") and steps.is_minor(values.values["birth_date"].value,
-                                                          state.reference_day) is False:
+    minor = steps.is_minor(values.values["birth_date"].value, state.reference_day) \
+        if values.certified("birth_date") else None
+    if minor is False:
         hidden |= {"guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone"}
+    if minor:
+        hidden |= {"trusted_name", "trusted_phone"}  # in law, only an adult designates a personne de confiance
     return hidden
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, Email, ValidationError
@@ -30,6 +30,24 @@ from app.journeys.fields import (
 )
 
 MAX_DECLARED_BENEFICIARIES = 5
+# The order of the fields on the pages (templates/journeys/*_form.html), which the error summary follows.
+_IDENTITY = ("birth_name", "usage_name", "first_names", "sex", "birth_date")
+_CONTACT = ("address", "address_complement", "postal_code", "city", "phone", "email")
+_INSURANCE = ("nir", "regime", "caisse")
+_CONSENTS = ("consent_accuracy", "consent_transmission")
+PREADMISSION_ORDER = (
+    *_IDENTITY, "birth_place", "birth_country", *_CONTACT, *_INSURANCE, "amo_start", "amo_end", "exoneration",
+    "c2s", "complementary_name", "complementary_number", "medecin_traitant", "emergency_name", "emergency_phone",
+    "emergency_link", "trusted_name", "trusted_phone", "guardian1_name", "guardian1_phone", "guardian2_name",
+    "guardian2_phone", *_CONSENTS,
+)
+
+
+def adhesion_order(declared: int) -> tuple[str, ...]:
+    typed = tuple(f"ben{i}_{name}" for i in range(declared)
+                  for name in ("link", "birth_name", "first_names", "birth_date", "nir"))
+    return (*_IDENTITY, *_CONTACT, *_INSURANCE, *typed, "c2s", "start_date", "previous_insurer", "iban",
+            "account_holder", "consent_sepa", "consent_noemie", *_CONSENTS)
 _FRENCH = get_translations(["fr_FR", "fr"])
 
 
@@ -122,6 +140,7 @@ class PreadmissionForm(_Common):
     guardian2_phone = phone_field("guardian2_phone", required=False)
 
     choices_of = {**_Common.choices_of, "exoneration": labels.EXONERATION}
+    rendered_order = PREADMISSION_ORDER
     # Set by the view: the certified birth date when there is one, and the day the patient's age is counted on.
     certified_birth_date: dt.date | None = None
     reference_day: dt.date | None = None
@@ -139,6 +158,14 @@ class PreadmissionForm(_Common):
                 if not field.data and not field.errors:
                     field.errors = [*field.errors, "Pour un patient mineur, indiquez au moins un titulaire de "
                                                    "l’autorité parentale."]
+                    valid = False
+        if self.patient_is_minor() and "trusted_name" in self._fields:
+            # The birth date was typed on this page: the law reserves the personne de confiance to adults.
+            for field_name in ("trusted_name", "trusted_phone"):
+                field = self._fields[field_name]
+                if field.data and not field.errors:
+                    field.errors = [*field.errors, "Un patient mineur ne désigne pas de personne de confiance : "
+                                                   "laissez ce champ vide."]
                     valid = False
         valid = all([self.require_together("trusted_name", "trusted_phone"),
                      self.require_together("guardian1_name", "guardian1_phone"),
@@ -161,6 +188,8 @@ class _Adhesion(_Common):
     account_holder = name_field("account_holder")
     consent_sepa = consent_field("consent_sepa", "Cochez cette case pour autoriser le prélèvement des cotisations.")
     previous_insurer = address_field("previous_insurer", required=False, maximum=100)
+    # Optional: without it the person sends the mutuelle their statements themselves.
+    consent_noemie = BooleanField(labels.FIELDS["consent_noemie"])
     declared_count = 0  # how many ben<i>_… blocks `adhesion_form` added
 
     def rules(self) -> bool:
@@ -176,7 +205,7 @@ class _Adhesion(_Common):
 @functools.cache
 def adhesion_form(declared: int) -> type[_Adhesion]:
     """The adhesion form with `declared` beneficiaries to type in (ben0_…, ben1_…)."""
-    fields: dict = {"declared_count": declared}
+    fields: dict = {"declared_count": declared, "rendered_order": adhesion_order(declared)}
     for i in range(declared):
         # The person's number in every label, so the error summary says whose field it is.
         number = f" (personne ajoutée {i + 1})"

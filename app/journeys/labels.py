@@ -44,6 +44,8 @@ FIELDS = {
     "account_holder": "Titulaire du compte",
     "previous_insurer": "Organisme complémentaire précédent",
     "consent_sepa": "J’autorise la mutuelle à prélever les cotisations sur ce compte (mandat SEPA).",
+    "consent_noemie": "J’accepte que l’Assurance Maladie transmette à la mutuelle le détail de mes remboursements "
+                      "(échanges NOEMIE).",
     "consent_accuracy": "J’atteste que les informations de ce dossier sont exactes.",
     "consent_transmission": "J’accepte que ce dossier soit transmis à l’organisme qui me le demande.",
     "link": "Lien avec vous",
@@ -98,6 +100,7 @@ SECTIONS = {
         ("Complémentaire santé solidaire", ("c2s", "c2s_since")),
         ("Contrat", ("start_date", "previous_insurer")),
         ("Prélèvement des cotisations", ("iban", "account_holder", "consent_sepa")),
+        ("Remboursements de l’Assurance Maladie", ("consent_noemie",)),
         ("Engagements", ("consent_accuracy", "consent_transmission")),
     ),
 }

@@ -95,7 +95,7 @@ def carrying_journey(hook: Hook) -> Hook:
 
     def complete_sign_in(client: FranceConnectClient, token: TokenResult, request: SignInRequest) -> SignInResult:
         result = hook(client, token, request)
-        opened = (sessions.current().opened_journey(request.journey, request.organisation)
+        opened = (_opened_or_signed_in(request.journey, request.organisation)
                   if request.journey and request.organisation else None)
         if opened is None:
             log.info("sign-in without a journey context")
@@ -104,6 +104,17 @@ def carrying_journey(hook: Hook) -> Hook:
                             journey=dataclasses.replace(opened, signed_in=True))
 
     return complete_sign_in
+
+
+def _opened_or_signed_in(journey: str, org: str):
+    """The context opened before a first sign-in, or, for a new sign-in of the same journey (« Réessayer » when a
+    provider did not answer), the one that first sign-in carried: the session's renewal dropped the opened ones."""
+    state = sessions.current()
+    opened = state.opened_journey(journey, org)
+    current = state.journey
+    if opened is None and current is not None and (current.journey, current.org) == (journey, org):
+        return current
+    return opened
 
 
 def _detail(reason: str) -> str:

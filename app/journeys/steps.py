@@ -61,6 +61,7 @@ class StepState:
     people: People | None
     available_sources: tuple[str, ...]
     signed_in_at: str | None
+    draft_key: str | None = None  # the idempotency key of the draft, when there is one (the mandate's RUM)
 
     def prefill(self) -> Prefill:
         return prefill(self.context.journey, self.identity, self.results, self.people or People(),
@@ -80,7 +81,7 @@ class StepState:
             people=self.people or People(), identity=self.identity, results=self.results,
             available_sources=self.available_sources, signed_in_at=self.signed_in_at,
             patient_minor=is_minor(born, self.reference_day) if self.context.journey == "preadmission" else None,
-            submitted_at=submitted_at,
+            submitted_at=submitted_at, draft_key=self.draft_key,
         )
 
 
@@ -95,10 +96,12 @@ def signed_in(org_id: str, *, need_people: bool = False) -> StepState:
     if need_people and people is None:
         back_to("people", org_id)
     created = state.created_at
+    draft = state.draft
     return StepState(
         organisation=organisation, context=context, identity=identity, results=state.rights, people=people,
         available_sources=settings().providers.sources,
         signed_in_at=dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="seconds") if created else None,
+        draft_key=draft.key if draft else None,
     )
 
 
@@ -112,6 +115,11 @@ def now_iso() -> str:
 
 
 def error_list(form) -> list[tuple[str, str, str]]:
-    """(field id, label, first message) for the error summary, in the form's order."""
-    return [(field.id, field.label.text.rstrip("."), field.errors[0]) for field in form
-            if field.errors and field.name != "csrf_token"]
+    """(field id, label, first message) for the error summary, in the order the page shows the fields.
+
+    A form that declares `rendered_order` (its template's order) is listed in it; fields it does not name keep the
+    form's order, after."""
+    order = {name: i for i, name in enumerate(getattr(form, "rendered_order", ()))}
+    fields = [field for field in form if field.errors and field.name != "csrf_token"]
+    fields.sort(key=lambda field: order.get(field.name, len(order)))
+    return [(field.id, field.label.text.rstrip("."), field.errors[0]) for field in fields]

@@ -25,6 +25,9 @@ from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
 from app.model.journey import AYANT_DROIT, OTHER, SELF, People
 
+# SourceResult statuses that mean the provider did not give an answer (app/model/outcome.py).
+FAILED = frozenset({"unavailable", "refused"})
+
 log = logging.getLogger(__name__)
 
 # Form keys that may legitimately repeat; any other repeated key is parameter pollution and gets a 400.
@@ -112,9 +115,14 @@ def people(org_id: str):
                             declared=int(form.declared.data))
         sessions.current().choose_people(chosen)
         return redirect(steps.step_url("form", org_id), 303)
+    cnam = state.results.get("cnam")
     return render_template(
         "journeys/people.html", state=state, form=form, beneficiaries=listed, organisation=state.organisation,
         errors=steps.error_list(form), title_prefix="Erreur : " if form.errors else "",
+        # The CNAM did not answer: the family is unknown, not empty. A retry is a new sign-in of this journey
+        # (the 60-second token is gone), with the sources chosen the first time.
+        family_failed=cnam is not None and cnam.status in FAILED,
+        retry_next=steps.step_url("people", org_id), retry_sources=list(state.results),
     )
 
 

@@ -160,7 +160,12 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
                          ("c2s", "api_particulier"), ("service", "organisation")]:
         assert page.locator(f'[data-field="{name}"][data-source="{source}"]').count() == 1, name
     facts = page.locator("dl.facts").all_inner_texts()
-    assert any("LOUIS" in text for text in facts)
+    # The CNAM's capitals are shown in title case; the dossier keeps them as certified (below).
+    assert page.locator('[data-field="first_names"][data-source="cnam"]').inner_text() == "Louis"
+    assert not any("LOUIS" in text for text in facts)
+    # A minor: no personne de confiance, and the guardians' hint says the patient is a minor.
+    assert page.locator("#trusted_name").count() == 0
+    assert page.locator("#guardians-hint").inner_text().startswith("Le patient est mineur")
     assert page.get_by_text(re.compile("^Transmis par l’Assurance Maladie le ")).first.is_visible()
     assert page.get_by_text(re.compile(r"^Transmis par la Sécurité sociale \(API Particulier\) le ")).is_visible()
     assert page.get_by_text("Transmis par l’établissement").first.is_visible()
@@ -200,7 +205,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert path_of(page).endswith("/verification"), page.url
     assert page.title().startswith("Vérifiez votre dossier")
     review = page.locator("main").inner_text()
-    for shown in ("Sophie Mercier", "06 98 76 54 32", "Mère", "Pierre MERCIER", "06 11 22 33 44", "LOUIS",
+    for shown in ("Sophie Mercier", "06 98 76 54 32", "Mère", "Pierre MERCIER", "06 11 22 33 44", "Louis",
                   "Cardiologie", "Dossier rempli par"):
         assert shown in review, shown
     assert page.locator('[data-field="emergency_name"][data-source="declared"]').inner_text() == "Sophie Mercier"
@@ -243,6 +248,10 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     submit_form(page, "Continuer")
 
     assert path_of(page).endswith("/formulaire")
+    # Angela has the C2S: told first, before the form, and she may still continue.
+    notice = page.locator('[data-c2s="beneficiary"]')
+    assert "Elle prend déjà en charge vos frais de santé" in notice.inner_text()
+    assert notice.evaluate("el => el.compareDocumentPosition(document.querySelector('main form')) & 4") == 4
     assert page.locator('[data-field="nir"][data-source="cnam"]').is_visible()
     assert page.locator('[data-field="birth_name"][data-source="franceconnect"]').inner_text() == "DUBOIS"
     assert page.get_by_text("Certifié par FranceConnect").first.is_visible()
@@ -252,7 +261,7 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     fill(page, {"address": "3 place de la Mairie", "postal_code": "75011", "city": "Paris",
                 "phone": "01 43 55 12 34", "start_date": start, "previous_insurer": "Mutuelle Ancienne",
                 "iban": "FR76 3000 6000 0112 3456 7890 188", "account_holder": "Angela Dubois"})
-    for consent in ("consent_sepa", "consent_accuracy", "consent_transmission"):
+    for consent in ("consent_sepa", "consent_noemie", "consent_accuracy", "consent_transmission"):
         page.locator(f"#{consent}").check()
     submit_form(page, "Vérifier ma demande")
 
@@ -264,8 +273,11 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     assert path_of(page).endswith("/verification"), page.url
     review = page.locator("main").inner_text()
     for shown in ("FR76 3000 6000 0112 3456 7890 189", "Angela Dubois", "3 place de la Mairie", "Mutuelle Ancienne",
-                  "Aucune : le contrat ne couvre que vous."):
+                  "Aucune : le contrat ne couvre que vous.", "FR03ZZZDEMO01", "Le jour de l’envoi"):
         assert shown in review, shown
+    rum = page.locator('[data-field="mandate_reference"]').inner_text()
+    assert re.fullmatch(r"DC[0-9A-F]{24}", rum)
+    assert page.locator('[data-field="mandate_place"]').inner_text() == "Paris"
     audit(page, "verification")
     submit_form(page, f"Envoyer à {MUTUAL}")
 
@@ -281,6 +293,10 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     assert fields["phone"]["value"] == "+33143551234"
     assert fields["c2s"]["source"] == "api_particulier" and fields["nir"]["source"] == "cnam"
     assert content["beneficiaries"] == []
+    assert content["mandate"] == {"reference": rum, "creditor": MUTUAL, "ics": "FR03ZZZDEMO01",
+                                  "signed_on": content["submitted_at"][:10], "signed_at_place": "Paris"}
+    assert fields["consent_noemie"]["value"] is True
+    assert page.locator('[data-field="mandate_reference"]').inner_text() == rum  # on the receipt
 
 
 # --- 3. keyboard only ----------------------------------------------------------------------------------------
@@ -409,3 +425,21 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
     assert content["sources"]["c2s"]["status"] == "ok"
     assert content["fields"]["nir"] == {"value": "262087510790169", "source": "declared", "at": None}
     assert content["fields"]["caisse"]["value"] == "CPAM de Paris"
+
+
+def test_a_family_the_cnam_did_not_give_offers_a_retry_or_typing(page, stack):
+    page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Pédiatrie"}))
+    sign_in(page, stack, "avec_nom_dusage", cnam_fault="cnam:500")
+    hint = page.locator("#patient-hint").inner_text()
+    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in hint
+    assert page.get_by_label(re.compile("^Une autre personne")).is_visible()  # typing the person in
+    retry = page.get_by_role("region", name="Réessayer")
+    audit(page, "qui-est-concerne-cnam-indisponible")
+    retry.get_by_role("button", name=FC_BUTTON).click()
+    page.wait_for_url(stack.sandbox_url + "/**")
+    page.locator('button[name="login"][value="avec_nom_dusage"]').click()
+    page.get_by_role("button", name=re.compile("^Continuer")).click()
+    page.wait_for_url(re.compile(re.escape(stack.service_url) + r"/.*/personnes$"))
+    assert page.get_by_role("region", name="Réessayer").count() == 0
+    assert page.get_by_label(re.compile("^Louis ")).is_visible()  # the family, this time
+    page.shots.take("qui-est-concerne-apres-nouvel-essai")

@@ -11,6 +11,7 @@ from app.model.journey import JourneyContext
 from app.model.rights import InvalidSessionValue
 from app.model.signin import SignInResult
 from app.organisations.settings import DEMO_FILE
+from tests.journeys.factories import ANGELA
 
 
 def test_a_context_survives_the_session_and_refuses_garbage():
@@ -36,6 +37,22 @@ def test_the_sign_in_carries_only_the_context_its_next_path_names(app):
         assert result.journey.org == "chu-a" and result.journey.signed_in
         for next_path in ("/mon-espace", "/adhesion/chu-a/personnes", "/preadmission/chu-c/personnes", ""):
             assert carried(None, None, plan(next_path, None)).journey is None
+
+
+def test_a_new_sign_in_of_the_signed_in_journey_keeps_its_context(app):
+    """« Réessayer » after a provider failure: the renewed session no longer holds the opened contexts."""
+    identity = ANGELA
+
+    def hook(client, token, request):
+        return SignInResult(identity=identity)
+
+    carried = signin.carrying_journey(hook)
+    plan = signin.make_planner(services(app).settings.providers, (), {})
+    with app.test_request_context():
+        context = JourneyContext("preadmission", "chu-a", "2026-11-22T13:00:00+00:00", signed_in=True)
+        sessions.current().save_sign_in(SignInResult(identity=identity, journey=context), id_token="t")
+        assert carried(None, None, plan("/preadmission/chu-a/personnes", None)).journey == context
+        assert carried(None, None, plan("/preadmission/chu-b/personnes", None)).journey is None
 
 
 def test_opened_contexts_are_bounded(app):

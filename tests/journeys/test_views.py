@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from urllib.parse import urlsplit
@@ -155,6 +156,30 @@ def test_a_parent_chooses_among_the_ayants_droit(client):
     assert response.status_code == 303 and session_of(client).people.patient == "ayant_droit:1"
 
 
+@pytest.mark.parametrize("status", ["unavailable", "refused"])
+@pytest.mark.parametrize("base, journey, org", [(CHU, "preadmission", "chu-demo"),
+                                                (MUTUELLE, "adhesion", "mutuelle-demo")])
+def test_a_family_the_cnam_did_not_give_is_said_plainly_with_a_retry(client, base, journey, org, status):
+    sign_in(client, journey, org, identity=PIERRE, results={"c2s": c2s_ok(), "cnam": failed("cnam", status)})
+    html = client.get(f"{base}/personnes").get_data(as_text=True)
+    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in html
+    retry = html[html.index('<section class="card retry"'):]
+    retry = retry[:retry.index("</section>")]
+    assert ">Réessayer</h2>" in retry and 'action="/auth/login"' in retry
+    assert f'name="next" value="{base}/personnes"' in retry
+    assert re.findall(r'name="sources" value="(\w+)"', retry) == ["c2s", "cnam"]
+    assert 'name="sources_chosen" value="1"' in retry
+    # Typing the person in stays possible.
+    assert ('value="other"' in html) if journey == "preadmission" else ('name="declared"' in html)
+
+
+@pytest.mark.parametrize("results", [{"cnam": cnam_ok(family())}, {"cnam": failed("cnam", "not_found")}, {}])
+def test_no_retry_is_offered_when_the_cnam_answered_or_was_not_asked(client, results):
+    sign_in(client, identity=PIERRE, results=results)
+    html = client.get(f"{CHU}/personnes").get_data(as_text=True)
+    assert "Réessayer" not in html and "/auth/login" not in html
+
+
 @pytest.mark.parametrize("data", [{"covered": "3"}, {"covered": "x"}, {"declared": "6"}, {"declared": "-1"}])
 def test_adhesion_refuses_people_outside_the_choices(client, data):
     sign_in(client, "adhesion", "mutuelle-demo", identity=PIERRE, results={"cnam": cnam_ok(family())})
@@ -248,6 +273,141 @@ def test_an_adult_patient_is_not_asked_for_parental_authority(client):
     sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})
     assert "guardian1_name" not in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("base, journey, org", [(CHU, "preadmission", "chu-demo"),
+                                                (MUTUELLE, "adhesion", "mutuelle-demo")])
+def test_the_transmission_consent_does_not_depend_on_the_organisation_s_gender(client, base, journey, org):
+    sign_in(client, journey, org)
+    post(client, f"{base}/personnes", {"patient": "self"} if journey == "preadmission" else {"declared": "0"})
+    html = client.get(f"{base}/formulaire").get_data(as_text=True)
+    assert "à lui seul" not in html and "à elle seule" not in html and "et à cet organisme seulement." in html
+
+
+def test_cnam_first_names_in_capitals_are_shown_in_title_case_and_stored_as_certified(client, app):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    form = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in form and ">LOUIS<" not in form
+    assert fill(client, f"{CHU}/formulaire").status_code == 303
+    review = client.get(f"{CHU}/verification").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in review
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    assert stored_content(app, client)["fields"]["first_names"]["value"] == "LOUIS"
+    receipt = client.get(f"{CHU}/recepisse").get_data(as_text=True)
+    assert 'data-field="first_names" data-source="cnam">Louis<' in receipt
+
+
+@pytest.mark.parametrize("base, journey, org, people", [
+    (CHU, "preadmission", "chu-demo", {"patient": "other"}),
+    (MUTUELLE, "adhesion", "mutuelle-demo", {"declared": "2"}),
+])
+def test_the_error_summary_lists_the_errors_in_the_page_s_order(client, base, journey, org, people):
+    sign_in(client, journey, org, results={"c2s": failed("c2s", "unavailable"), "cnam": failed("cnam", "refused")})
+    post(client, f"{base}/personnes", people)
+    html = post(client, f"{base}/formulaire", {"trusted_name": "Jean Dupont"}).get_data(as_text=True)
+    summary = re.findall(r'<li><a href="#([a-z0-9_]+)">', html[:html.index("<h1>")])
+    assert len(summary) > 10 and {"consent_transmission", "nir"} <= set(summary)
+    page = [name for name in re.findall(r'<(?:input|select)[^>]*\bid="([a-z0-9_]+)"', html) if name in summary]
+    assert summary == page
+
+
+def test_a_known_minor_patient_is_offered_no_personne_de_confiance(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "trusted_name" not in field_names(html) and "Personne de confiance" not in html
+    assert "Le patient\n    est mineur : indiquez au moins un parent" in html
+    # Sent anyway, it is not read.
+    assert fill(client, f"{CHU}/formulaire", {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678"}) \
+        .status_code == 303
+    assert "trusted_name" not in session_of(client).draft.values
+
+
+def test_an_adult_patient_is_still_offered_a_personne_de_confiance(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "trusted_name" in field_names(html) and "Seulement si le patient est majeur" not in html
+
+
+@pytest.mark.parametrize("born, accepted", [("2014-06-12", False), ("1990-01-01", True)])
+def test_a_typed_minor_patient_cannot_have_a_personne_de_confiance(client, born, accepted):
+    sign_in(client, identity=PIERRE)
+    post(client, f"{CHU}/personnes", {"patient": "other"})
+    assert "Seulement si le patient est majeur" in client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    response = fill(client, f"{CHU}/formulaire", {"birth_date": born, "trusted_name": "Jean Dupont",
+                                                   "trusted_phone": "0612345678"})
+    assert (response.status_code == 303) is accepted
+    if not accepted:
+        assert "Un patient mineur ne désigne pas de personne de confiance" in response.get_data(as_text=True)
+
+
+# The mutuelle's specifics -------------------------------------------------------------------------------------
+
+RUM = re.compile(r'data-field="mandate_reference">(DC[0-9A-F]{24})<')
+START = {"start_date": dt.date.today().isoformat()}
+
+
+def stored_content(app, client) -> dict:
+    from app.extensions import services
+
+    return services(app).dossiers.get(session_of(client).receipt.reference).content
+
+
+def test_the_sepa_mandate_has_one_reference_per_draft_the_day_and_the_place_of_signature(client, app):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s_ok(False), "cnam": cnam_ok()})
+    to_review(client, MUTUELLE, **START)
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    rum = RUM.search(review).group(1)
+    assert "FR03ZZZDEMO01" in review and "Le jour de l’envoi" in review
+    assert 'data-field="mandate_place">Pontoise<' in review
+    assert session_of(client).draft.key not in review
+    # Editing the same draft keeps its reference.
+    assert fill(client, f"{MUTUELLE}/formulaire", {"city": "Cergy", **START}).status_code == 303
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    assert RUM.search(review).group(1) == rum and 'data-field="mandate_place">Cergy<' in review
+    assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
+    mandate = stored_content(app, client)["mandate"]
+    assert mandate == {"reference": rum, "creditor": "Mutuelle de Démonstration", "ics": "FR03ZZZDEMO01",
+                       "signed_on": dt.date.today().isoformat(), "signed_at_place": "Cergy"}
+    receipt = client.get(f"{MUTUELLE}/recepisse").get_data(as_text=True)
+    assert RUM.search(receipt).group(1) == rum and "Date de signature" in receipt
+
+
+def test_two_drafts_get_two_mandate_references():
+    from app.journeys.content import mandate_reference
+
+    first, second = mandate_reference("key-a"), mandate_reference("key-b")
+    assert first != second and first == mandate_reference("key-a")
+    assert re.fullmatch(r"DC[0-9A-F]{24}", first) and len(first) <= 35
+
+
+@pytest.mark.parametrize("ticked, shown", [(True, "Oui"), (False, "Non")])
+def test_the_noemie_consent_is_optional_explained_and_stored(client, app, ticked, shown):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s_ok(False), "cnam": cnam_ok()})
+    post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
+    form = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
+    assert 'name="consent_noemie"' in form and "vous n’aurez pas à lui envoyer vos relevés" in form
+    answer = {"consent_noemie": "y", **START} if ticked else START
+    assert fill(client, f"{MUTUELLE}/formulaire", answer).status_code == 303
+    review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
+    assert re.search(rf'data-field="consent_noemie" data-source="declared">{shown}<', review)
+    assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
+    assert stored_content(app, client)["fields"]["consent_noemie"]["value"] is ticked
+
+
+@pytest.mark.parametrize("c2s, told", [(c2s_ok(), True), (c2s_ok(participation=True), True),
+                                       (c2s_ok(False), False), (failed("c2s", "unavailable"), False)])
+def test_a_c2s_beneficiary_is_told_first_that_the_c2s_already_covers_them_and_may_continue(client, c2s, told):
+    sign_in(client, "adhesion", "mutuelle-demo", results={"c2s": c2s, "cnam": cnam_ok()})
+    post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
+    html = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
+    assert ("la complémentaire santé solidaire (C2S).</strong> Elle prend déjà en charge" in html) is told
+    if told:
+        form = html.index('<form method="post" novalidate>')
+        assert html.index("<h1>") < html.index('data-c2s="beneficiary"') < form
+    assert fill(client, f"{MUTUELLE}/formulaire", START).status_code == 303
 
 
 # Review, submission, receipt ---------------------------------------------------------------------------------
