@@ -14,6 +14,7 @@ from email.headerregistry import Address, HeaderRegistry
 from typing import Any
 
 from app.config_values import ConfigError, as_bool, as_number, as_str, is_loopback
+from app.outbound import exponential_delay
 
 DEFAULTS: dict[str, Any] = {
     "MAIL_SMTP_HOST": None,  # None = no acknowledgement (refused in production)
@@ -49,7 +50,7 @@ class MailSettings:
 
     def retry_delay(self, attempts: int, jitter: float) -> float:
         """Seconds before the next attempt after `attempts` failed ones; `jitter` in [0, 1) takes up to half off."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)) * (1 - jitter / 2)
+        return exponential_delay(attempts, base=self.backoff_base, cap=self.backoff_cap) * (1 - jitter / 2)
 
 
 def load_mail_settings(config: Mapping, *, production: bool) -> MailSettings | None:

@@ -14,7 +14,7 @@ Callers translate `OutboundError`s into their own exception families. This room 
 from __future__ import annotations
 
 from app.outbound.breaker import CircuitBreaker
-from app.outbound.deadline import Clock, Deadline
+from app.outbound.deadline import Clock, Deadline, exponential_delay
 from app.outbound.errors import OutboundError, OutboundInvalidResponse, OutboundRateLimited, OutboundUnavailable
 from app.outbound.headers import HeaderAuth, bearer, header_value, is_json, media_type, parse_retry_after
 from app.outbound.http import NO_RETRY, CallBudget, OutboundHttp, Protection, RateGate, RetryPolicy, provider_http
@@ -25,5 +25,5 @@ __all__ = [
     "NO_RETRY", "CallBudget", "CircuitBreaker", "Clock", "Deadline", "HeaderAuth", "HttpResponse", "MemoryState",
     "OutboundError", "OutboundHttp", "OutboundInvalidResponse", "OutboundRateLimited", "OutboundUnavailable",
     "Protection", "RateGate", "RetryPolicy", "StateStore", "bearer", "forget_cookies", "header_value", "is_json",
-    "media_type", "new_session", "parse_retry_after", "provider_http",
+    "exponential_delay", "media_type", "new_session", "parse_retry_after", "provider_http",
 ]

@@ -24,3 +24,9 @@ class Deadline:
 
     def remaining(self) -> float:
         return max(0.0, self.expires_at - self._clock())
+
+
+def exponential_delay(attempt: int, *, base: float, cap: float) -> float:
+    """The delay before retry number `attempt` (1 for the first): `base` doubled each time, never above `cap`.
+    Callers add their own jitter."""
+    return min(cap, base * 2 ** (attempt - 1))

@@ -25,7 +25,7 @@ from requests.auth import AuthBase
 
 from app.outbound import observe
 from app.outbound.breaker import CircuitBreaker
-from app.outbound.deadline import Clock, Deadline
+from app.outbound.deadline import Clock, Deadline, exponential_delay
 from app.outbound.errors import OutboundError, OutboundRateLimited, OutboundUnavailable
 from app.outbound.headers import HeaderAuth
 from app.outbound.state import MemoryState, StateStore
@@ -171,7 +171,7 @@ class OutboundHttp:
         return response.status in RETRYABLE_STATUSES
 
     def _backoff(self, attempt: int) -> float:
-        return self._rng() * min(self._retry.backoff_cap, self._retry.backoff_base * 2 ** (attempt - 1))
+        return self._rng() * exponential_delay(attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap)
 
     def _check_can_call(self, request: _Request, attempt: int) -> None:
         blocked_for = self._gate.blocked_for() if self._gate is not None else 0.0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config_values import ConfigError, as_number, as_str
+from app.outbound import exponential_delay
 
 DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 8,  # then the row is dead, until `flask delivery webhooks replay`
@@ -43,8 +44,7 @@ class WebhookSettings:
     def retry_delay(self, attempts: int, jitter: float) -> float:
         """Seconds before the next attempt after `attempts` failed ones; `jitter` in [0, 1) takes up to half off,
         so that a receiver back up is not hit by every waiting event at once."""
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
-        return delay * (1 - jitter / 2)
+        return exponential_delay(attempts, base=self.backoff_base, cap=self.backoff_cap) * (1 - jitter / 2)
 
 
 def load_webhook_settings(config: Mapping, *, instance_path: str) -> WebhookSettings:
