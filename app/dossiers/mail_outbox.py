@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.errors import DossierDecryptionError
+from app.dossiers.hints import CommitHints
 from app.dossiers.models import MailOutbox as MailRow
 from app.dossiers.models import utcnow
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str], None]
 Render = Callable[[str], bytes]  # the dossier's reference → the message, ready to send
 
 
@@ -42,7 +42,14 @@ class MailOutbox:
         self.engine = engine
         self._cipher = cipher
         self._clock = clock
-        self._listeners: list[Listener] = []
+        self._hints = CommitHints("mail")
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(id)` after the transaction that wrote a row has committed (the worker's hint)."""
+        self._hints.listen(listener)
+
+    def committed(self, ids: Iterable[str]) -> None:
+        self._hints.committed(ids)
 
     def __repr__(self) -> str:
         return "<MailOutbox>"
@@ -50,24 +57,11 @@ class MailOutbox:
     def now(self) -> dt.datetime:
         return self._clock()
 
-    def listen(self, listener: Listener) -> None:
-        """Call `listener(id)` after the transaction that wrote a row has committed (the worker's hint)."""
-        self._listeners.append(listener)
-
     def row(self, render: Render, reference: str, at: dt.datetime) -> MailRow:
         """A new row for `reference`, for a caller to add in its own transaction (then call `committed`)."""
         sealed = self._cipher.encrypt({"message": base64.b64encode(render(reference)).decode()})
         return MailRow(id=f"mail_{uuid.uuid4().hex}", dossier_reference=reference, message=sealed, attempts=0,
                        next_attempt_at=at, created_at=at)
-
-    def committed(self, ids: Iterable[str]) -> None:
-        """Tell the listeners; a listener that fails (a queue down) loses a hint, never the row."""
-        for mail_id in ids:
-            for listener in self._listeners:
-                try:
-                    listener(mail_id)
-                except Exception:  # whatever the queue raised: the sweep will find the row
-                    log.warning("mail %s: enqueue failed, left to the sweep", mail_id, exc_info=True)
 
     def due(self, limit: int = 100) -> list[str]:
         """The ids of rows whose next attempt is due, oldest first."""

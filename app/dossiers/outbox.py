@@ -16,38 +16,32 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from app.dossiers.hints import CommitHints
 from app.dossiers.models import WebhookOutbox, utcnow
 from app.model.webhook import OutboxEntry, OutboxStatus, WebhookEvent
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str], None]
 
 
 class Outbox:
     def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.engine = engine
         self._clock = clock
-        self._listeners: list[Listener] = []
+        self._hints = CommitHints("webhook")
 
-    def listen(self, listener: Listener) -> None:
+    def listen(self, listener: Callable[[str], None]) -> None:
         """Call `listener(id)` after the transaction that wrote a row has committed (the worker's hint)."""
-        self._listeners.append(listener)
+        self._hints.listen(listener)
+
+    def committed(self, ids: Iterable[str]) -> None:
+        self._hints.committed(ids)
 
     def row(self, event: WebhookEvent, at: dt.datetime) -> WebhookOutbox:
         """A new pending row, for a caller to add in its own transaction (then call `committed`)."""
         return WebhookOutbox(id=new_outbox_id(), organisation=event.organisation, event_type=event.type,
                              payload=event.payload(at), status="pending", attempts=0, next_attempt_at=at,
                              created_at=at)
-
-    def committed(self, ids: Iterable[str]) -> None:
-        """Tell the listeners; a listener that fails (a queue down) loses a hint, never the row."""
-        for outbox_id in ids:
-            for listener in self._listeners:
-                try:
-                    listener(outbox_id)
-                except Exception:  # whatever the queue raised: the sweep will find the row
-                    log.warning("webhook %s: enqueue failed, left to the sweep", outbox_id, exc_info=True)
 
     def record(self, event: WebhookEvent) -> str:
         """Write one event in its own transaction (a cancellation); its id."""
