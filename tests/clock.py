@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+# The datetime clocks' start: a fixed, ordinary winter morning.
+T0 = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
+
 
 class FakeClock:
     """A clock that moves only when a test advances it or the code under test sleeps (`sleep` plays time.sleep).

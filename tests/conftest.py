@@ -15,11 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from app.dossiers import database
+from tests.clock import T0, FakeClock
 
 TEST_ISSUER = "https://fc.test/api/v2"
 TEST_CLIENT_ID = "droits-connect-test-client"
@@ -139,3 +141,18 @@ def database_uri(request, tmp_path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def engine(database_uri) -> Iterator[Engine]:
+    """The dossiers room's schema, migrated, on `database_uri` (SQLite and PostgreSQL)."""
+    engine = database.make_engine(database_uri)
+    database.ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A datetime clock at T0; folders that need a float clock override it."""
+    return FakeClock(T0)

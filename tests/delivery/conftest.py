@@ -7,41 +7,26 @@ dossiers stored straight through the store."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import itertools
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 
 from app.delivery.webhooks.sender import WebhookSender
 from app.delivery.webhooks.settings import WebhookSettings
-from app.dossiers import database
 from app.dossiers.outbox import Outbox
 from app.extensions import services
 from app.journeys.content import build_content
 from app.journeys.prefill import prefill
 from app.model.journey import JourneyContext, People
 from app.model.organisation import Organisation, Webhook, api_key_hash
-from tests.clock import FakeClock
 from tests.journeys.factories import PIERRE, SIGNED_IN_AT, c2s_ok, cnam_ok, family
 from tests.portal import demo_registry
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
-T0 = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def engine(database_uri) -> Iterator[Engine]:
-    engine = database.make_engine(database_uri)
-    database.ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from app.dossiers.audit import AuditTrail
 from app.dossiers.errors import InvalidAuditEvent
 from app.dossiers.models import AuditEvent
-from tests.dossiers.conftest import PSEUDONYM_KEY, T0
+from tests.clock import T0
+from tests.dossiers.conftest import PSEUDONYM_KEY
 
 SUB = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1"
 

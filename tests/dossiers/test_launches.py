@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.dossiers.launches import LaunchLedger
-from tests.dossiers.conftest import T0
+from tests.clock import T0
 
 
 def test_a_launch_token_is_used_once_per_organisation(engine):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from app.dossiers.errors import InvalidDossier
-from tests.dossiers.conftest import T0
+from tests.clock import T0
 from tests.dossiers.test_store import submit
 
 

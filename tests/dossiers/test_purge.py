@@ -10,7 +10,7 @@ from app.config import DEFAULTS
 from app.dossiers.models import AuditEvent, Dossier
 from app.dossiers.settings import load_dossier_settings
 from app.model.dossier import PurgeReport
-from tests.dossiers.conftest import T0
+from tests.clock import T0
 
 
 def references(engine) -> set[str]:

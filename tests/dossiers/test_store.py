@@ -14,7 +14,7 @@ from app.dossiers.errors import DossierNotFound, InvalidDossier
 from app.dossiers.models import AuditEvent, Dossier
 from app.dossiers.store import DossierStore
 from app.model.dossier import SubmittedDossier, is_reference
-from tests.dossiers.conftest import T0
+from tests.clock import T0
 
 CONTENT = {
     "patient": {"family_name": "DUBOIS", "given_name": "Angela", "birthdate": "1962-08-24"},
