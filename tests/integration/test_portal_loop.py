@@ -21,6 +21,16 @@ from tests.sandbox.server import run_wsgi_factory
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "portal" / "portal.py"
 
 
+def pre_admit_oneself(browser) -> str:
+    """From the information page a launch link opened: sign in as `test`, pre-admit oneself, send; the reference."""
+    browser.submit("FranceConnect")
+    browser.submit("test")
+    browser.submit("Continuer")
+    browser.submit("Continuer", extra={"patient": "self"})
+    fill(browser)
+    return send(browser)
+
+
 @pytest.fixture
 def example_portal(monkeypatch):
     """The example portal's module, served on a free loopback port."""
@@ -42,12 +52,7 @@ def test_the_example_portal_launches_a_journey_and_verifies_its_result(make_stac
     browser.get(link)
     assert urlsplit(browser.page.url).path == "/preadmission/chu-demo/" and "launch" not in browser.page.url
     assert "Cardiologie" in browser.page.text and "PORTAIL-" in browser.page.text
-    browser.submit("FranceConnect")
-    browser.submit("test")
-    browser.submit("Continuer")
-    browser.submit("Continuer", extra={"patient": "self"})
-    fill(browser)
-    reference = send(browser)
+    reference = pre_admit_oneself(browser)
     page = browser.submit("Retourner sur le site de")
     assert page.url.startswith(example_portal.RETURN_URL + "?result=")
     assert "Résultat vérifié : submitted" in page.text and f"<span id='dossier'>{reference}</span>" in page.text
@@ -95,12 +100,7 @@ def test_the_example_receiver_gets_the_webhook_pulls_every_format_and_acknowledg
     example_receiver.API_KEY, example_receiver.WEBHOOK_SECRET = key, secret
     browser = stack.browser()
     browser.get(example_portal.launch_link("PORTAIL-77"))
-    browser.submit("FranceConnect")
-    browser.submit("test")
-    browser.submit("Continuer")
-    browser.submit("Continuer", extra={"patient": "self"})
-    fill(browser)
-    reference = send(browser)
+    reference = pre_admit_oneself(browser)
 
     (delivery,) = example_receiver.received.values()  # the webhook arrived, its signature verified
     assert delivery["event"]["data"] == {"organisation": "chu-demo", "dossier_reference": reference,
