@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import math
@@ -34,7 +33,6 @@ MAX_JWT_CHARS = 64 * 1024
 # change what the signature covers.
 FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "b64")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
-_AT_HASH_DIGEST = {"ES256": hashlib.sha256, "RS256": hashlib.sha256}
 
 
 def _fail(what: str, reason: str) -> FranceConnectProtocolError:
@@ -114,12 +112,6 @@ def _verify_with(token: str, keys: list[Key], registry: jws.JWSRegistry, what: s
         except (JoseError, ValueError):
             raise _fail(what, "malformed") from None
     return None
-
-
-def at_hash(access_token: str, alg: str) -> str:
-    """OIDC Core 3.1.3.6: base64url of the left half of the hash of the access token's ASCII octets."""
-    digest = _AT_HASH_DIGEST[alg](access_token.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
 def check_issuer(claims: dict[str, Any], issuer: str, what: str) -> None:

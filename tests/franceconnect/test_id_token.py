@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from app.franceconnect import tokens
 from app.franceconnect.errors import FranceConnectProtocolError
 from tests.franceconnect.fakefc import DELETE, FakeFranceConnect, corrupt_signature, sign
 
@@ -155,11 +154,6 @@ def test_at_hash_is_optional(fc):
 def test_at_hash_must_match_the_access_token_actually_returned(fc):
     fc.token_overrides["access_token"] = "a-token-the-id-token-was-not-issued-with"
     refused(fc, "id_token_bad_at_hash")
-
-
-def test_at_hash_matches_the_oidc_example():
-    # OIDC Core 1.0 Appendix A.3 worked example (RS256, SHA-256).
-    assert tokens.at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "RS256") == "77QmUPtjPfzWtF2AnpK9RQ"
 
 
 def test_extra_claims_are_kept(fc):
