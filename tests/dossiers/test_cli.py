@@ -70,8 +70,8 @@ def test_db_upgrade_and_current(make_app, runner):
     app = make_app(upgrade_schema=False)
     assert runner("db", "current", app=app).output == "none (run flask db upgrade)\n"
     result = runner("db", "upgrade", app=app)
-    assert result.exit_code == 0 and result.output == "Database at revision 0004 (head).\n"
-    assert runner("db", "current", app=app).output == "0004 (head)\n"
+    assert result.exit_code == 0 and result.output == "Database at revision 0005 (head).\n"
+    assert runner("db", "current", app=app).output == "0005 (head)\n"
 
 
 def test_init_app_builds_the_store_and_upgrades_on_request(make_app):
