@@ -24,6 +24,7 @@ from app.dossiers.errors import DossierDecryptionError, DossierNotFound, Invalid
 from app.dossiers.mail_outbox import MailOutbox, Render
 from app.dossiers.models import Dossier, UTCDateTime, utcnow
 from app.dossiers.outbox import Outbox
+from app.model.attachment import AttachmentFile
 from app.model.dossier import (
     JOURNEYS,
     STATUSES,
@@ -155,6 +156,16 @@ class DossierStore:
             purge_after=row.purge_after,
             content=self._cipher.decrypt(row.content),
         )
+
+    def download_attachment(self, reference: str, attachment_id: str) -> AttachmentFile:
+        """One of the dossier's files with its bytes, the download written to the audit trail (the kind as
+        detail); AttachmentNotFound unless the file belongs to this dossier."""
+        file = self.attachments.read(reference, attachment_id)
+        row = self._find_reference(reference)
+        self._audit.record("attachment_downloaded", journey=row.journey, organisation=row.organisation,
+                           detail=file.attachment.kind, dossier_reference=reference)
+        log.info("dossier %s: attachment %s downloaded", reference, attachment_id)
+        return file
 
     def summary(self, reference: str) -> DossierSummary:
         """What routes the dossier, without decrypting it; DossierNotFound when there is none."""
