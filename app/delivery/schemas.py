@@ -116,8 +116,9 @@ class AttachmentSchema(ma.Schema):
     id = fields.String(required=True, metadata={"description": "The file's identifier in this dossier (`att_` and "
                                                                 "32 hexadecimal digits)."})
     kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS), metadata={
-        "description": "`identity_document`, `rights_attestation` (attestation de droits), `mutuelle_card` (or a "
-                       "C2S attestation), `convocation` (pre-admission); `rib`, `rights_attestation` (adhesion)."})
+        "description": "`identity_document`, `rights_attestation` (attestation de droits), `mutuelle_card`, "
+                       "`convocation` (pre-admission); `rib`, `rights_attestation` (adhesion); `c2s_attestation` "
+                       "(either, when the C2S status could not be certified)."})
     media_type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES), metadata={
         "description": "Recognised from the content, never from the name: `application/pdf`, `image/jpeg` or "
                        "`image/png`. Images are re-encoded without their metadata (EXIF, GPS)."})

@@ -43,14 +43,18 @@ def _limits() -> AttachmentLimits:
 
 
 def offered_kinds(state: steps.StepState) -> tuple[tuple[str, ...], str | None]:
-    """The kinds this journey collects, in the page's order, and why the attestation comes first (or None)."""
-    kinds = KINDS_BY_JOURNEY[state.context.journey]
-    cnam = state.results.get("cnam")
-    status = cnam.status if cnam is not None else "not_requested"
-    if status == "ok" and not cnam.partial:
-        return kinds, None
-    why = status if status in ("not_requested", "not_found") else "failed"
-    return ("rights_attestation", *(kind for kind in kinds if kind != "rights_attestation")), why
+    """The kinds this journey collects, in the page's order, and why the attestation de droits comes first: the
+    reason the rights could not be certified (the prefill's `insurance` gap, the same code the form explains), or
+    None. A C2S attestation is offered when the C2S status could not be certified, as the form promises."""
+    gaps = state.prefill().gaps
+    kinds = list(KINDS_BY_JOURNEY[state.context.journey])
+    if gaps.get("c2s"):
+        kinds.insert(kinds.index("rights_attestation") + 1, "c2s_attestation")
+    why = gaps.get("insurance")
+    if why:
+        kinds.remove("rights_attestation")
+        kinds.insert(0, "rights_attestation")
+    return tuple(kinds), why
 
 
 def with_attachments(content: dict, draft_key: str | None) -> dict:

@@ -113,8 +113,9 @@ ATTACHMENT_KINDS = {
                           "photo de chaque face, ou un PDF."),
     "rights_attestation": ("Attestation de droits à l’Assurance Maladie", "Vous la trouvez dans votre compte ameli "
                            "(rubrique « Mes attestations ») ou auprès de votre caisse."),
-    "mutuelle_card": ("Carte de mutuelle ou attestation de C2S", "La carte de votre complémentaire santé, ou "
-                      "l’attestation de complémentaire santé solidaire (C2S) si vous en bénéficiez."),
+    "c2s_attestation": ("Attestation de complémentaire santé solidaire (C2S)", "Si vous bénéficiez de la C2S : "
+                        "l’attestation envoyée par votre caisse, ou celle de votre compte ameli."),
+    "mutuelle_card": ("Carte de mutuelle", "La carte de tiers payant de votre complémentaire santé (recto)."),
     "convocation": ("Convocation ou courrier de l’établissement", "Le courrier qui annonce votre séjour, si vous "
                     "en avez reçu un."),
     "rib": ("Relevé d’identité bancaire (RIB)", "Le RIB du compte sur lequel les cotisations seront prélevées."),

@@ -13,11 +13,13 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
-AttachmentKind = Literal["identity_document", "rights_attestation", "mutuelle_card", "convocation", "rib"]
+AttachmentKind = Literal["identity_document", "rights_attestation", "c2s_attestation", "mutuelle_card", "convocation",
+                         "rib"]
 ATTACHMENT_KINDS: tuple[AttachmentKind, ...] = typing.get_args(AttachmentKind)
 
-# What each journey collects, in the order its page offers them (the attestation is moved first when the CNAM
-# did not answer: see app/journeys/attachment_views.py).
+# What each journey collects, in the order its page offers them. The page moves the attestation de droits first
+# when the CNAM did not give the rights, and adds `c2s_attestation` when the C2S status was not certified (see
+# app/journeys/attachment_views.py).
 KINDS_BY_JOURNEY: dict[str, tuple[AttachmentKind, ...]] = {
     "preadmission": ("identity_document", "rights_attestation", "mutuelle_card", "convocation"),
     "adhesion": ("rib", "rights_attestation"),

@@ -104,6 +104,16 @@ def test_the_attestation_comes_first_with_its_reason_when_the_cnam_gave_no_right
     assert 'aria-describedby="piece-rights_attestation-why ' in html
 
 
+def test_a_c2s_attestation_is_offered_when_the_c2s_status_could_not_be_certified(client):
+    sign_in(client, results={"c2s": failed("c2s", "unavailable"), "cnam": cnam_ok()})
+    to_review(client)
+    html = client.get(PIECES).get_data(as_text=True)
+    assert re.findall(r'<input type="file" id="([^"]+)"', html) == [
+        "piece-identity_document", "piece-rights_attestation", "piece-c2s_attestation", "piece-mutuelle_card",
+        "piece-convocation"]
+    assert "Attestation de complémentaire santé solidaire (C2S)" in html
+
+
 def test_the_attestation_is_not_pushed_when_the_cnam_answered(drafted):
     html = drafted.get(PIECES).get_data(as_text=True)
     assert re.findall(r'<input type="file" id="([^"]+)"', html)[0] == "piece-identity_document"

@@ -18,7 +18,7 @@ depends_on = None
 
 # Frozen copies of the vocabularies as they were when this revision was written.
 JOURNEYS = "'preadmission', 'adhesion'"
-KINDS = "'identity_document', 'rights_attestation', 'mutuelle_card', 'convocation', 'rib'"
+KINDS = "'identity_document', 'rights_attestation', 'c2s_attestation', 'mutuelle_card', 'convocation', 'rib'"
 MEDIA_TYPES = "'application/pdf', 'image/jpeg', 'image/png'"
 EVENTS_BEFORE = ("'journey_started', 'sign_in_succeeded', 'sign_in_failed', 'source_outcome', "
                  "'dossier_submitted', 'dossier_delivered', 'dossier_purged'")
