@@ -97,7 +97,7 @@ def test_retention_as_a_json_string(tmp_path):
         ({"ATTACHMENT_MAX_FILE_MB": 0}, "ATTACHMENT_MAX_FILE_MB must be at least 1"),
         ({"ATTACHMENT_MAX_FILE_MB": 50}, "ATTACHMENT_MAX_FILE_MB must be at most 20"),
         ({"ATTACHMENT_MAX_FILE_MB": "5 Mo"}, "ATTACHMENT_MAX_FILE_MB must be a number"),
-        ({"ATTACHMENT_MAX_TOTAL_MB": 2}, "ATTACHMENT_MAX_TOTAL_MB (2) must not be smaller than ATTACHMENT_MAX_FILE_MB"),
+        ({"ATTACHMENT_MAX_TOTAL_MB": 2}, "ATTACHMENT_MAX_TOTAL_MB (2) must not be smaller than"),
         ({"ATTACHMENT_MAX_TOTAL_MB": 500}, "ATTACHMENT_MAX_TOTAL_MB must be at most 100"),
         ({"ATTACHMENT_MAX_COUNT": 0}, "ATTACHMENT_MAX_COUNT must be at least 1"),
         ({"ATTACHMENT_MAX_COUNT": True}, "ATTACHMENT_MAX_COUNT must be a number"),
