@@ -9,6 +9,7 @@ import re
 
 import pytest
 from PIL import Image
+from werkzeug import formparser
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -200,6 +201,18 @@ def test_a_body_beyond_the_upload_cap_gets_the_french_413_page(drafted, app):
     html = response.get_data(as_text=True)
     assert response.status_code == 413 and "Les fichiers choisis dépassent ensemble" in html
     assert attached(app) == []
+
+
+def test_an_uploaded_file_never_touches_the_disk(drafted, app, monkeypatch):
+    # Werkzeug spools a file over 500 KB to a temporary file: the identity document, in clear, on the disk.
+    def no_temporary_file(*args, **kwargs):
+        raise AssertionError("an upload was spooled to a temporary file")
+
+    monkeypatch.setattr(formparser, "SpooledTemporaryFile", no_temporary_file)
+    monkeypatch.setattr(formparser, "TemporaryFile", no_temporary_file, raising=False)
+    big = b"%PDF-1.4\n" + b"0" * (800 * 1024) + b"\n%%EOF\n"
+    assert upload(drafted, {"convocation": (big, "c.pdf", "application/pdf")}).status_code == 303
+    assert len(attached(app)) == 1
 
 
 def test_another_route_keeps_the_small_body_cap(drafted):
