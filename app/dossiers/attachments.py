@@ -99,6 +99,20 @@ class AttachmentStore:
             return []
         return self._list(AttachmentRow.draft_key == draft_key, AttachmentRow.dossier_reference.is_(None))
 
+    def remove_draft(self, draft_key: str) -> int:
+        """Delete every file of a draft not sent (the person gave up); how many."""
+        if not draft_key:
+            return 0
+        with Session(self.engine) as session, session.begin():
+            deleted = session.execute(
+                delete(AttachmentRow).where(AttachmentRow.draft_key == draft_key,
+                                            AttachmentRow.dossier_reference.is_(None)),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+        if deleted:
+            log.info("removed %d attachment(s) of an abandoned draft", deleted)
+        return deleted
+
     def for_dossier(self, reference: str) -> list[Attachment]:
         if not is_reference(reference):
             return []

@@ -308,6 +308,15 @@ def test_a_file_removed_in_another_tab_before_sending_stores_nothing(drafted, ap
     assert dossier_count(app) == 0
 
 
+def test_giving_up_deletes_the_drafts_files_at_once(drafted, app):
+    upload(drafted, {"rights_attestation": (PDF, "a.pdf", "application/pdf")})
+    store = services(app).dossiers.attachments
+    store.add(draft_key="someone-elses-draft", organisation="chu-demo", journey="preadmission",
+              kind="convocation", media_type="application/pdf", name="x.pdf", data=PDF)
+    assert post(drafted, f"{CHU}/retour", {}, page=PIECES).status_code in (200, 303)
+    assert [row.kind for row in attached(app)] == ["convocation"]  # only the other draft's file is left
+
+
 def _draft_key(client) -> str:
     from tests.journeys.test_views import session_of
     return session_of(client).draft.key
