@@ -87,5 +87,5 @@ def _encode(image: Image.Image, image_format: str) -> bytes:
         # No exif=, no comment: Pillow writes none unless asked. The ICC profile keeps the colours right.
         image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, icc_profile=image.info.get("icc_profile"))
     else:
-        image.save(out, "PNG", optimize=True, icc_profile=image.info.get("icc_profile"))
+        image.save(out, "PNG", icc_profile=image.info.get("icc_profile"))  # optimize=True takes 10 times longer
     return out.getvalue()
