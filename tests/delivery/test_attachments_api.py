@@ -79,3 +79,17 @@ def test_the_openapi_document_describes_the_download(api):
     assert set(path["responses"]["200"]["content"]) == {"application/pdf", "image/jpeg", "image/png"}
     assert "AttachmentSchema" in str(document["components"]["schemas"]) or "Attachment" in document["components"][
         "schemas"]
+
+
+def test_the_fhir_bundle_points_at_each_file_with_a_document_reference(api, api_app):
+    reference, attachment = submit_with_file(api_app)
+    bundle = api.get(f"/api/v1/dossiers/{reference}", headers={**bearer(), "Accept": "application/fhir+json"}).json
+    documents = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    assert len(documents) == 1
+    [content] = documents[0]["content"]
+    assert content["attachment"] == {"contentType": "application/pdf", "size": len(PDF),
+                                     "title": "Attestation de droits à l'Assurance Maladie",
+                                     "url": f"/api/v1/dossiers/{reference}/attachments/{attachment.id}"}
+    patient = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert documents[0]["subject"]["reference"] == patient and "attestation</b>" not in str(bundle)
+    assert api.get(content["attachment"]["url"], headers=bearer()).data == PDF
