@@ -98,6 +98,9 @@ def send(org_id: str):
         log.info("journey submission repeated after the receipt")
         return _to_receipt(org_id, held.reference)
     state = steps.signed_in(org_id, need_people=True)
+    if (sent := already_sent(org_id)) is not None:
+        # A stale session still holding the draft: its files are the dossier's now, the content would differ.
+        return sent
     draft = sessions.current().draft
     if draft is None:
         steps.back_to("form", org_id)
