@@ -1,5 +1,5 @@
-"""The pull API (`/api/v1/`): an organisation lists its dossiers, reads one (JSON, FHIR R4, HL7 v2.5) and
-acknowledges it.
+"""The pull API (`/api/v1/`): an organisation lists its dossiers, reads one (JSON, FHIR R4, HL7 v2.5), downloads
+its attached files and acknowledges it.
 
 Every request authenticates with the organisation's API key (auth.py) and sees only that organisation's
 dossiers: another organisation's dossier is the same 404 as an unknown one. No session, no cookie, no CSRF token:
@@ -64,7 +64,7 @@ def attachment_id_parameter(converter: AttachmentIdConverter) -> dict:
 
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
-               description="Dossiers of the calling organisation: list, read, acknowledge.")
+               description="Dossiers of the calling organisation: list, read, download their files, acknowledge.")
 
 UNAUTHENTICATED = {
     "missing": "Send the organisation's API key as `Authorization: Bearer dc_live_…`.",
