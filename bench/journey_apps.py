@@ -37,6 +37,8 @@ def bare_app():
 
 
 def _profiled(app):
+    if os.environ.get("DC_BENCH_STEPS"):
+        _cpu_by_step(app, os.environ["DC_BENCH_STEPS"])
     folder = os.environ.get("DC_BENCH_PROFILE")
     if not folder:
         return app
@@ -45,7 +47,11 @@ def _profiled(app):
 
     profile, inner = cProfile.Profile(), app.wsgi_app
 
+    only = os.environ.get("DC_BENCH_PROFILE_PATHS", "")  # e.g. "/recepisse /personnes": those requests only
+
     def wsgi(environ, start_response):
+        if only and not environ["PATH_INFO"].endswith(tuple(only.split())):
+            return inner(environ, start_response)
         profile.enable()
         try:
             return inner(environ, start_response)
@@ -55,3 +61,29 @@ def _profiled(app):
     app.wsgi_app = wsgi
     atexit.register(lambda: profile.dump_stats(f"{folder}/worker-{os.getpid()}.prof"))
     return app
+
+
+def _cpu_by_step(app, folder: str) -> None:
+    """The process's CPU (every thread) spent in each request, summed by method and last path segment; with sync
+    workers one request runs at a time, so the difference is that request's (and the revocations it started)."""
+    import atexit
+    import json
+    import time
+    from collections import defaultdict
+
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    inner = app.wsgi_app
+
+    def wsgi(environ, start_response):
+        started = time.process_time()
+        try:
+            return inner(environ, start_response)
+        finally:
+            step = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rstrip('/').rsplit('/', 1)[-1] or '/'}"
+            if "launch=" in environ.get("QUERY_STRING", ""):
+                step += " (launch)"
+            totals[step][0] += 1
+            totals[step][1] += time.process_time() - started
+
+    app.wsgi_app = wsgi
+    atexit.register(lambda: open(f"{folder}/steps-{os.getpid()}.json", "w").write(json.dumps(totals)))

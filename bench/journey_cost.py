@@ -229,19 +229,13 @@ def bare_requests(url: str) -> Callable[[int, list[int]], object]:
 
 
 def serve_sandbox(port: int, instance: str) -> None:
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
     from app import create_app, extensions
     from app.devserver import sandbox_config
-    from app.sandbox import create_sandbox_app
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
+    from app.sandbox import create_sandbox_app, serving
 
     service = create_app(instance_path=instance)  # the same settings: the sandbox registers its client
     sandbox = create_sandbox_app(sandbox_config(extensions.services(service).settings))
-    make_server("127.0.0.1", port, sandbox, threaded=True, request_handler=Quiet).serve_forever()
+    serving.make_server(sandbox, "127.0.0.1", port).run()  # keep-alive, as FranceConnect and the providers
 
 
 def main() -> int:
@@ -254,6 +248,7 @@ def main() -> int:
     parser.add_argument("--redis", help="REDIS_URL for the sessions (default: session files)")
     parser.add_argument("--database", help="SQLALCHEMY_DATABASE_URI (default: SQLite in the instance folder)")
     parser.add_argument("--profile", help="a folder for the workers' cProfile files")
+    parser.add_argument("--steps", help="a folder for each worker's CPU by step (method and last path segment)")
     parser.add_argument("--serve-sandbox", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
@@ -283,6 +278,9 @@ def main() -> int:
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
             env["DC_BENCH_PROFILE"] = str(Path(args.profile).resolve())
+        if args.steps:
+            Path(args.steps).mkdir(parents=True, exist_ok=True)
+            env["DC_BENCH_STEPS"] = str(Path(args.steps).resolve())
         for key, value in demo_registry(work / "registry", sandbox_url=sandbox).items():
             env[f"FLASK_{key}"] = value
 
