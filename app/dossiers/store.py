@@ -77,8 +77,12 @@ class DossierStore:
         sub: str | None = None,
         events: Sequence[WebhookEvent] = (),
         acknowledgement: Render | None = None,
+        source_outcomes: Sequence[str] = (),
     ) -> SubmittedDossier:
-        """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
+        """Store a dossier once per idempotency key; `sub` only feeds the audit events' pseudonym.
+
+        `source_outcomes` (audit details such as `cnam:ok:partial`) are recorded as `source_outcome` events in the
+        dossier's transaction, after its `dossier_submitted`: one commit for the whole submission.
 
         `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
         a repeated submission writes none. Likewise the person's e-mail acknowledgement: `acknowledgement(reference)`
@@ -114,6 +118,9 @@ class DossierStore:
                     # Same transaction: a dossier never exists without its audit event, nor the reverse.
                     session.add(self._audit.event("dossier_submitted", journey=journey, organisation=organisation,
                                                   sub=sub, dossier_reference=reference, at=now))
+                    session.add_all([self._audit.event("source_outcome", journey=journey, organisation=organisation,
+                                                       sub=sub, detail=detail, dossier_reference=reference, at=now)
+                                     for detail in source_outcomes])
                     # And never without the webhooks it owes: the outbox rows commit with it.
                     notices = [self.outbox.row(replace(e, dossier_reference=reference), now) for e in events]
                     session.add_all(notices)

@@ -114,13 +114,10 @@ def send(org_id: str):
         retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
         events=_events(organisation, portal_reference),
         acknowledgement=_acknowledgement(organisation, journey, declared.get("email")),
+        # Each source's outcome is audited with the dossier it fed, in its transaction (once: a repeat adds none).
+        source_outcomes=[f"{source}:{outcome['status']}" + (":partial" if outcome["partial"] else "")
+                         for source, outcome in content["sources"].items()],
     )
-    if submitted.created:
-        audit = services.audit
-        for source, outcome in content["sources"].items():
-            detail = f"{source}:{outcome['status']}" + (":partial" if outcome["partial"] else "")
-            audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
-                         detail=detail, dossier_reference=submitted.reference)
     _end_journey(state, submitted.reference)
     return _to_receipt(org_id, submitted.reference)
 
