@@ -3,14 +3,15 @@
     .venv/bin/python bench/journey_cost.py [--journeys 100] [--concurrency 4] [--worker-class sync]
                                            [--redis URL --database URL] [--profile DIR]
 
-Starts, on loopback: the sandbox (FranceConnect, API Particulier, CNAM) in its own process, then the service under
-gunicorn with the committed gunicorn.conf.py (2 workers, `--worker-class` sync by default, as the issue measured;
-production's file says gthread), in development mode (the sandbox is refused in production) with a fresh instance
-folder: SQLite and session files, or PostgreSQL and Redis with `--database`/`--redis`. It drives `--journeys`
-complete journeys, alternately a pre-admission and an adhesion, each as a browser would: the portal's signed launch
-link, the information page, « S'identifier avec FranceConnect », the sandbox's chooser and consent, the callback
-(with the retrieval), who is concerned, the form, the review, « Envoyer », the receipt. It reads the workers'
-CPU (utime + stime of every gunicorn worker, their threads included) from /proc before and after, once with one
+Starts, on loopback: the sandbox (FranceConnect, API Particulier, CNAM) in its own process, served keep-alive as
+the real services are (app/sandbox/serving.py), then the service under gunicorn with the committed gunicorn.conf.py
+(2 workers; `--worker-class` sync by default, as the issue measured, or gthread with the file's 4 threads, as
+production runs), in development mode (production refuses the sandbox) with a fresh instance folder: SQLite and
+session files, or PostgreSQL and Redis with `--database`/`--redis`. It drives `--journeys` complete journeys,
+alternately a pre-admission and an adhesion, each as a browser would: the portal's signed launch link, the
+information page, « S'identifier avec FranceConnect », the sandbox's chooser and consent, the callback (with the
+retrieval), who is concerned, the form, the review, « Envoyer », the receipt. It reads the workers' CPU (utime +
+stime of every gunicorn worker, their threads included) from /proc before and after, once with one
 client and once with `--concurrency` clients.
 
 In the same run, a bare Flask app rendering a small template (bench/journey_apps.py) runs under the same gunicorn and
@@ -82,11 +83,12 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int], *, kernel_only: bool = False) -> float:
     total = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        # utime and stime, fields 14 and 15 of proc(5): every thread's, the retrieval's and the revocation's too.
+        total += int(fields[12]) if kernel_only else int(fields[11]) + int(fields[12])
     return total / TICK
 
 
@@ -106,8 +108,10 @@ class Gunicorn:
         env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers)}
         self.log = open(log, "ab")
         self.process = subprocess.Popen(
-            [GUNICORN, "-c", "gunicorn.conf.py", "--worker-class", worker_class, "--access-logfile", "/dev/null",
-             target], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            # gunicorn.conf.py's threads would turn "sync" into gthread: one thread, then, for a sync worker.
+            [GUNICORN, "-c", "gunicorn.conf.py", "--worker-class", worker_class,
+             *(["--threads", "1"] if worker_class == "sync" else []), "--access-logfile", "/dev/null", target],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_for(self.url + ("/healthz" if "service" in target else "/"))
         deadline = time.monotonic() + 30
@@ -189,6 +193,7 @@ class Run:
     requests: int
     seconds: float
     cpu: float
+    kernel: float  # of which in the kernel (stime): system calls, file and socket I/O
     rss: list[float]
 
     @property
@@ -200,7 +205,7 @@ def measure(label: str, server: Gunicorn, units: int, concurrency: int, one: Cal
             ) -> Run:
     counter: list[int] = []
     workers = server.workers()
-    before = cpu_seconds(workers)
+    before, kernel_before = cpu_seconds(workers), cpu_seconds(workers, kernel_only=True)
     started = time.perf_counter()
     if concurrency == 1:
         for i in range(units):
@@ -209,10 +214,11 @@ def measure(label: str, server: Gunicorn, units: int, concurrency: int, one: Cal
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(lambda i: one(i, counter), range(units)))
     seconds = time.perf_counter() - started
-    cpu = cpu_seconds(workers)
+    cpu, kernel = cpu_seconds(workers), cpu_seconds(workers, kernel_only=True)
     if sorted(server.workers()) != sorted(workers):
         raise RuntimeError("a worker was replaced during the run: its CPU is lost")
-    return Run(label, units, len(counter), seconds, cpu - before, [rss_mb(pid) for pid in workers])
+    return Run(label, units, len(counter), seconds, cpu - before, kernel - kernel_before,
+               [rss_mb(pid) for pid in workers])
 
 
 def bare_requests(url: str) -> Callable[[int, list[int]], object]:
@@ -327,7 +333,7 @@ def main() -> int:
     print(f"{args.journeys} journeys (pre-admission and adhesion alternately), gunicorn {args.workers} "
           f"{args.worker_class} workers, {stores}, {os.cpu_count()} cores"
           + (" — PROFILED, CPU figures inflated" if args.profile else ""))
-    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'bare CPU/req':>12} {'ratio':>6} "
+    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'(kernel)':>9} {'bare CPU/req':>12} {'ratio':>6} "
           f"{'journeys/s':>10} {'bare req/s':>10} {'RSS worker':>11} {'bare RSS':>9}")
     ratios = []
     for concurrency, j, b in runs:
@@ -335,7 +341,8 @@ def main() -> int:
         requests_per_journey = j.requests / j.units
         ratio = j.cpu_per_unit_ms / (per_request * requests_per_journey)
         ratios.append(ratio)
-        print(f"{concurrency:>7} {requests_per_journey:>11.1f} {j.cpu_per_unit_ms:>9.2f} ms {per_request:>9.3f} ms "
+        print(f"{concurrency:>7} {requests_per_journey:>11.1f} {j.cpu_per_unit_ms:>9.2f} ms "
+              f"{j.kernel / j.units * 1000:>6.2f} ms {per_request:>9.3f} ms "
               f"{ratio:>6.2f} {j.units / j.seconds:>10.1f} {b.units / b.seconds:>10.0f} "
               f"{max(j.rss):>8.0f} MB {max(b.rss):>6.0f} MB")
     print(f"ratio (target ≤ 4): {' / '.join(f'{r:.2f}' for r in ratios)} (sequential / {args.concurrency} clients)")
