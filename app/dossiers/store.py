@@ -261,8 +261,9 @@ class DossierStore:
         """The reference of the dossier stored with this idempotency key, if any."""
         if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
             return None
-        found = self._find(idempotency_key)
-        return found.reference if found else None
+        # Asked on every journey step: the reference column alone, not the row and its encrypted content.
+        with Session(self.engine) as session:
+            return session.scalar(select(Dossier.reference).where(Dossier.idempotency_key == idempotency_key))
 
     def _find(self, idempotency_key: str) -> Dossier | None:
         with Session(self.engine) as session:
