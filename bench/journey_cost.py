@@ -141,20 +141,25 @@ class JourneyFailed(Exception):
 class Counted(requests.adapters.HTTPAdapter):
     """Counts the requests sent to the service (the sandbox's are not the service's work)."""
 
-    def __init__(self, counter: list[int]) -> None:
+    def __init__(self, counter: list[int], after: Callable[[], object] | None = None) -> None:
         super().__init__()
-        self.counter = counter
+        self.counter, self.after = counter, after
 
     def send(self, request, **kwargs):
         self.counter.append(1)
-        return super().send(request, **kwargs)
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            if self.after is not None:
+                self.after()
 
 
-def journey(service: str, sandbox: str, index: int, counter: list[int]) -> str:
-    """One complete journey; the receipt's reference."""
+def journey(service: str, sandbox: str, index: int, counter: list[int],
+            after: Callable[[], object] | None = None) -> str:
+    """One complete journey; the receipt's reference. `after` runs after each request to the service."""
     kind, org = JOURNEYS[index % 2]
     b = Browser()
-    b.http.mount(service, Counted(counter))
+    b.http.mount(service, Counted(counter, after))
     token = launch_token(org, audience=service, ref=f"BENCH-{index}", return_url=f"{sandbox}/portail/retour")
     _expect(b.get(f"{service}/{kind}/{org}/?launch={token}"), f"/{kind}/{org}/")
     form = next(f for f in b.forms() if f.action.endswith("/auth/login"))
@@ -200,6 +205,17 @@ class Run:
     def cpu_per_unit_ms(self) -> float:
         return self.cpu / self.units * 1000
 
+    @classmethod
+    def total(cls, runs: list[Run]) -> Run:
+        return cls(runs[0].label, sum(r.units for r in runs), sum(r.requests for r in runs),
+                   sum(r.seconds for r in runs), sum(r.cpu for r in runs), sum(r.kernel for r in runs),
+                   [max(sizes) for sizes in zip(*(r.rss for r in runs), strict=True)])
+
+
+def _batches(total: int, rounds: int) -> list[int]:
+    rounds = max(1, min(rounds, total))
+    return [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
+
 
 def measure(label: str, server: Gunicorn, units: int, concurrency: int, one: Callable[[int, list[int]], object]
             ) -> Run:
@@ -221,6 +237,17 @@ def measure(label: str, server: Gunicorn, units: int, concurrency: int, one: Cal
                [rss_mb(pid) for pid in workers])
 
 
+def measure_both(service: Gunicorn, bare: Gunicorn, units: int, concurrency: int,
+                 one: Callable[[int, list[int]], object]) -> tuple[Run, Run]:
+    """`one` drives both apps at once: a Run for each, from its own workers' CPU."""
+    bare_workers = bare.workers()
+    before, kernel_before = cpu_seconds(bare_workers), cpu_seconds(bare_workers, kernel_only=True)
+    j = measure("journeys", service, units, concurrency, one)
+    cpu, kernel = cpu_seconds(bare_workers), cpu_seconds(bare_workers, kernel_only=True)
+    return j, Run("bare", j.requests, j.requests, j.seconds, cpu - before, kernel - kernel_before,
+                  [rss_mb(pid) for pid in bare_workers])
+
+
 def bare_requests(url: str) -> Callable[[int, list[int]], object]:
     local = threading.local()
 
@@ -234,13 +261,20 @@ def bare_requests(url: str) -> Callable[[int, list[int]], object]:
     return one
 
 
-def serve_sandbox(port: int, instance: str) -> None:
+def serve_sandbox(port: int, instance: str, server: str) -> None:
     from app import create_app, extensions
     from app.devserver import sandbox_config
-    from app.sandbox import create_sandbox_app, serving
+    from app.sandbox import create_sandbox_app
+
+    if server != "werkzeug":
+        from app.sandbox import serving
 
     service = create_app(instance_path=instance)  # the same settings: the sandbox registers its client
     sandbox = create_sandbox_app(sandbox_config(extensions.services(service).settings))
+    if server == "werkzeug":  # what the sandbox ran on before: a new connection for every call
+        from werkzeug.serving import make_server
+
+        make_server("127.0.0.1", port, sandbox, threaded=True).serve_forever()
     serving.make_server(sandbox, "127.0.0.1", port).run()  # keep-alive, as FranceConnect and the providers
 
 
@@ -248,17 +282,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journeys", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--interleave", action="store_true",
+                        help="a bare request right after each request to the service, rather than in batches")
+    parser.add_argument("--rounds", type=int, default=10, help="batches alternating journeys and bare requests")
     parser.add_argument("--warmup", type=int, default=8, help="journeys before measuring (imports, caches, pools)")
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--redis", help="REDIS_URL for the sessions (default: session files)")
     parser.add_argument("--database", help="SQLALCHEMY_DATABASE_URI (default: SQLite in the instance folder)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped at the end")
     parser.add_argument("--profile", help="a folder for the workers' cProfile files")
     parser.add_argument("--steps", help="a folder for each worker's CPU by step (method and last path segment)")
-    parser.add_argument("--serve-sandbox", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--sandbox-server", choices=("waitress", "werkzeug"), default="waitress",
+                        help="werkzeug: the sandbox's former server, which closes every connection")
+    parser.add_argument("--serve-sandbox", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
-        serve_sandbox(int(args.serve_sandbox[0]), args.serve_sandbox[1])
+        serve_sandbox(int(args.serve_sandbox[0]), args.serve_sandbox[1], args.serve_sandbox[2])
         return 0
     if not 2 <= args.journeys <= 2000 or not 1 <= args.concurrency <= 16:
         parser.error("journeys must be 2-2000 and concurrency 1-16")
@@ -279,8 +320,9 @@ def main() -> int:
                     "FLASK_RATE_LIMIT_FORMS": "999999 per minute"})
         if args.redis:
             env["FLASK_REDIS_URL"] = args.redis
-        if args.database:
-            env["FLASK_SQLALCHEMY_DATABASE_URI"] = args.database
+        fresh_database = _create_database() if args.postgres else None
+        if args.database or fresh_database:
+            env["FLASK_SQLALCHEMY_DATABASE_URI"] = args.database or fresh_database[1]
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
             env["DC_BENCH_PROFILE"] = str(Path(args.profile).resolve())
@@ -298,7 +340,8 @@ def main() -> int:
             public = f"http://127.0.0.1:{port}"
             env["FLASK_PUBLIC_URL"] = public
             sandbox_process = subprocess.Popen(
-                [PYTHON, str(Path(__file__).resolve()), "--serve-sandbox", str(sandbox_port), str(instance)],
+                [PYTHON, str(Path(__file__).resolve()), "--serve-sandbox", str(sandbox_port), str(instance),
+                 args.sandbox_server],
                 cwd=ROOT, env=env, stdout=open(work / "sandbox.log", "ab"), stderr=subprocess.STDOUT,
                 start_new_session=True)
             wait_for(sandbox + "/")
@@ -314,10 +357,27 @@ def main() -> int:
             measure("warm-up", service, args.warmup, min(args.concurrency, args.warmup), one_journey)
             measure("warm-up", bare, 50, 2, bare_requests(bare.url))
             runs = []
-            for concurrency in (1, args.concurrency):
-                j = measure(f"journeys x{concurrency}", service, args.journeys, concurrency, one_journey)
-                b = measure(f"bare x{concurrency}", bare, j.requests, concurrency, bare_requests(bare.url))
-                runs.append((concurrency, j, b))
+            if args.interleave:
+                # One bare request right after each request to the service, from the same client: both apps then
+                # run in the same conditions, down to what the other processes left in the CPU's caches.
+                bare_one = bare_requests(bare.url)
+                for concurrency in (1, args.concurrency):
+                    j_runs, b_runs = [], []
+                    for batch in _batches(args.journeys, args.rounds):
+                        bare_counter: list[int] = []
+                        j, b = measure_both(service, bare, batch, concurrency, lambda i, counter: journey(
+                            service.url, sandbox, i, counter, after=lambda: bare_one(0, bare_counter)))
+                        j_runs.append(j)
+                        b_runs.append(b)
+                    runs.append((concurrency, Run.total(j_runs), Run.total(b_runs)))
+            for concurrency in () if args.interleave else (1, args.concurrency):
+                # In rounds, each batch of journeys followed by as many bare requests: both sides meet the same
+                # load on the machine (other processes, CPU frequency), which drifts over a run of minutes.
+                j_runs, b_runs = [], []
+                for batch in _batches(args.journeys, args.rounds):
+                    j_runs.append(measure("journeys", service, batch, concurrency, one_journey))
+                    b_runs.append(measure("bare", bare, j_runs[-1].requests, concurrency, bare_requests(bare.url)))
+                runs.append((concurrency, Run.total(j_runs), Run.total(b_runs)))
         except JourneyFailed as failure:
             print(f"a journey failed: {failure}; logs in {work}", file=sys.stderr)
             _show_tail(work / "service.log")
@@ -328,8 +388,11 @@ def main() -> int:
             if sandbox_process is not None:
                 os.killpg(sandbox_process.pid, signal.SIGTERM)
                 sandbox_process.wait(15)
+            if fresh_database:
+                _drop_database(*fresh_database)
 
-    stores = f"{'Redis' if args.redis else 'session files'}, {'PostgreSQL' if args.database else 'SQLite'}"
+    stores = (f"{'Redis' if args.redis else 'session files'}, "
+              f"{'PostgreSQL' if args.postgres or 'postgres' in (args.database or '') else 'SQLite'}")
     print(f"{args.journeys} journeys (pre-admission and adhesion alternately), gunicorn {args.workers} "
           f"{args.worker_class} workers, {stores}, {os.cpu_count()} cores"
           + (" — PROFILED, CPU figures inflated" if args.profile else ""))
@@ -341,12 +404,37 @@ def main() -> int:
         requests_per_journey = j.requests / j.units
         ratio = j.cpu_per_unit_ms / (per_request * requests_per_journey)
         ratios.append(ratio)
+        bare_rate = "-" if args.interleave else f"{b.units / b.seconds:.0f}"  # interleaved: paced by the journeys
         print(f"{concurrency:>7} {requests_per_journey:>11.1f} {j.cpu_per_unit_ms:>9.2f} ms "
               f"{j.kernel / j.units * 1000:>6.2f} ms {per_request:>9.3f} ms "
-              f"{ratio:>6.2f} {j.units / j.seconds:>10.1f} {b.units / b.seconds:>10.0f} "
+              f"{ratio:>6.2f} {j.units / j.seconds:>10.1f} {bare_rate:>10} "
               f"{max(j.rss):>8.0f} MB {max(b.rss):>6.0f} MB")
     print(f"ratio (target ≤ 4): {' / '.join(f'{r:.2f}' for r in ratios)} (sequential / {args.concurrency} clients)")
     return 0 if max(ratios) <= 4 else 1
+
+
+def _create_database() -> tuple[str, str]:
+    """A fresh database on TEST_DATABASE_URL's server (as bench/scale.py): its name and URL."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+                          isolation_level="AUTOCOMMIT")
+    name = f"dc_cost_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    admin.dispose()
+    return name, url
+
+
+def _drop_database(name: str, url: str) -> None:
+    from sqlalchemy import create_engine
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT").url.set(database="postgres")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
 
 
 def _show_tail(log: Path) -> None:
