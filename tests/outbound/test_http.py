@@ -298,7 +298,7 @@ def test_cookies_are_never_kept_between_calls(client, clock, mocked_responses):
 
 
 def test_one_log_line_per_attempt_without_query_or_headers(client, clock, mocked_responses, caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="app.outbound.http")  # an answered call is a debug line
     mocked_responses.get(URL, status=502)
     mocked_responses.get(URL, json={"secret": "body-value"})
     get(client, clock, params={"recipient": "13002526500013"}, headers={"Authorization": "Bearer secret-token"})
@@ -470,7 +470,7 @@ def test_a_session_without_tls_verification_is_refused():
 
 
 def test_the_log_shows_the_url_path_never_its_query(one_shot, mocked_responses, caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="app.outbound.http")
     mocked_responses.get(URL, json={})
     one_shot.call("GET", URL + "?code=secret-code")
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.outbound.http"]
