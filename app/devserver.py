@@ -90,30 +90,29 @@ def main() -> int:
         print("SANDBOX is off: run the service with a WSGI server (see README).", file=sys.stderr)
         return 2
 
-    from app.sandbox import create_sandbox_app, mailcatcher
+    from app.sandbox import create_sandbox_app, mailcatcher, serving
 
     sandbox = create_sandbox_app(sandbox_config(settings))
     inbox = mailcatcher.Inbox()
     sandbox.register_blueprint(mailcatcher.blueprint(inbox))
     catcher = mailcatcher.start(inbox, MAIL_CATCHER_HOST, MAIL_CATCHER_PORT) if catching else None
-    servers = []
-    for wsgi_app, url in ((sandbox, settings.sandbox_url), (service, settings.public_url)):
-        parts = urlsplit(url)
-        servers.append(make_server(parts.hostname, parts.port or 80, wsgi_app, threaded=True))
-    for server in servers[:-1]:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    # The sandbox keeps connections alive like FranceConnect and the providers (app/sandbox/serving.py); the
+    # service itself keeps Werkzeug's development server, which logs each request.
+    sandbox_parts, parts = urlsplit(settings.sandbox_url), urlsplit(settings.public_url)
+    sandbox_server = serving.make_server(sandbox, sandbox_parts.hostname, sandbox_parts.port or 80)
+    service_server = make_server(parts.hostname, parts.port or 80, service, threaded=True)
+    threading.Thread(target=sandbox_server.run, daemon=True).start()
     worker = start_webhook_worker(settings)
     print(f"\n  Droits Connect : {settings.public_url}/\n  Bac à sable FranceConnect : {settings.sandbox_url}/\n"
           f"  Portail de démonstration : {settings.sandbox_url}/portail/\n"
           f"  Courriels reçus : {settings.sandbox_url}/courriels/\n"
           "  (Ctrl+C pour arrêter)\n", flush=True)
     try:
-        servers[-1].serve_forever()
+        service_server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        for server in servers[:-1]:
-            server.shutdown()
+        sandbox_server.close()
         stop_webhook_worker(worker)
         if catcher is not None:
             catcher.stop()

@@ -27,7 +27,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config.update(
         SESSION_PERMANENT=True,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=s.idle_timeout),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        # A session is written when it changed, not on every request: the idle clock ("seen", app/sessions.py)
+        # changes only every 1/20 of the timeout, and each write renews the store's expiry and the cookie's.
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_COOKIE_NAME=s.cookie_name,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

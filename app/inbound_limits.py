@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+LIMITED_ENDPOINTS = frozenset({"auth.login", "auth.callback"})
+
+
 def init_app(app: Flask, config: Mapping, redis_url: str | None) -> Limiter:
     """Limit the sign-in's start and callback and the journeys' posts; the views must be registered already."""
     sign_in, callback, forms = (_checked(config, key) for key in DEFAULTS)
@@ -40,6 +43,14 @@ def init_app(app: Flask, config: Mapping, redis_url: str | None) -> Limiter:
         app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
     for journey in JOURNEYS:  # every form of every journey, counted together
         limiter.shared_limit(forms, scope="journey-forms", methods=["POST"])(app.blueprints[journey])
+
+    @limiter.request_filter
+    def _has_no_limit() -> bool:
+        # The same requests as the limits above, said once more so that every other one (page views, assets,
+        # probes) skips Flask-Limiter's resolution of its limits, done otherwise on each request.
+        return request.endpoint not in LIMITED_ENDPOINTS and not (
+            request.method == "POST" and request.blueprint in JOURNEYS)
+
     return limiter
 
 

@@ -212,3 +212,38 @@ def test_nothing_personal_remains_after_submission_nor_after_logout(make_app, mo
     client.post("/auth/logout", data={"csrf_token": csrf_token(receipt)}, follow_redirects=True)
     leftovers = b"".join(key.decrypt(p.read_bytes()[4:]) for p in session_files(app))
     assert revealed(leftovers) == [] and b"id-token" not in leftovers and b"journey_receipt" not in leftovers
+
+
+# ---- writes: only a changed session is stored
+
+
+def _stored_bytes(app, client) -> bytes:
+    interface = app.session_interface.inner
+    store_id = interface._get_store_id(client.get_cookie("dc_session").value)
+    return Path(interface.cache._get_filename(store_id)).read_bytes()
+
+
+def test_a_request_that_changes_nothing_writes_no_session(app):
+    client = app.test_client()
+    client.get("/")  # the sign-in form's CSRF token opens the session
+    client.get("/")  # and the next request starts its clocks
+    stored = _stored_bytes(app, client)
+    response = client.get("/")
+    # Each encryption draws a new IV: identical bytes mean the value was not written again.
+    assert _stored_bytes(app, client) == stored
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_idle_clock_is_written_once_older_than_its_resolution(app):
+    from app import sessions
+
+    client = app.test_client()
+    client.get("/")
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    with client.session_transaction() as session:
+        session[sessions.SEEN] = time.time() - idle / sessions.SEEN_RESOLUTION - 1
+    stored = _stored_bytes(app, client)
+    response = client.get("/")
+    with client.session_transaction() as session:
+        assert session[sessions.SEEN] > time.time() - 5
+    assert _stored_bytes(app, client) != stored and "dc_session=" in response.headers["Set-Cookie"]

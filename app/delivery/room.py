@@ -71,6 +71,8 @@ def _limit(app: Flask, settings: DeliverySettings, redis_url: str | None) -> Non
     limiter.shared_limit(settings.auth_failure_limit, scope="api-auth-failures", key_func=get_remote_address,
                          deduct_when=lambda response: response.status_code == 401)(api.bp)
     limiter.shared_limit(settings.rate_limit, scope="api-docs", key_func=get_remote_address)(docs.bp)
+    # Its limits are the API's: every other request of the service skips this limiter's per-request resolution.
+    limiter.request_filter(lambda: request.blueprint not in (api.bp.name, docs.bp.name))
 
 
 def _key_or_address() -> str:

@@ -82,8 +82,12 @@ class DossierStore:
         events: Sequence[WebhookEvent] = (),
         acknowledgement: Render | None = None,
         attachments: Sequence[str] = (),
+        source_outcomes: Sequence[str] = (),
     ) -> SubmittedDossier:
-        """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
+        """Store a dossier once per idempotency key; `sub` only feeds the audit events' pseudonym.
+
+        `source_outcomes` (audit details such as `cnam:ok:partial`) are recorded as `source_outcome` events in the
+        dossier's transaction, after its `dossier_submitted`: one commit for the whole submission.
 
         `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
         a repeated submission writes none. Likewise the person's e-mail acknowledgement: `acknowledgement(reference)`
@@ -121,6 +125,9 @@ class DossierStore:
                     # Same transaction: a dossier never exists without its audit event, nor the reverse.
                     session.add(self._audit.event("dossier_submitted", journey=journey, organisation=organisation,
                                                   sub=sub, dossier_reference=reference, at=now))
+                    session.add_all([self._audit.event("source_outcome", journey=journey, organisation=organisation,
+                                                       sub=sub, detail=detail, dossier_reference=reference, at=now)
+                                     for detail in source_outcomes])
                     # And never without the webhooks it owes: the outbox rows commit with it.
                     notices = [self.outbox.row(replace(e, dossier_reference=reference), now) for e in events]
                     session.add_all(notices)
@@ -277,8 +284,9 @@ class DossierStore:
         """The reference of the dossier stored with this idempotency key, if any."""
         if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
             return None
-        found = self._find(idempotency_key)
-        return found.reference if found else None
+        # Asked on every journey step: the reference column alone, not the row and its encrypted content.
+        with Session(self.engine) as session:
+            return session.scalar(select(Dossier.reference).where(Dossier.idempotency_key == idempotency_key))
 
     def _find(self, idempotency_key: str) -> Dossier | None:
         with Session(self.engine) as session:

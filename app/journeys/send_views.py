@@ -120,17 +120,14 @@ def send(org_id: str):
             events=_events(organisation, portal_reference),
             acknowledgement=_acknowledgement(organisation, journey, declared.get("email")),
             attachments=[attachment["id"] for attachment in content["attachments"]],
+            # Each source's outcome is audited with the dossier it fed, in its transaction (once: a repeat adds none).
+            source_outcomes=[f"{source}:{outcome['status']}" + (":partial" if outcome["partial"] else "")
+                             for source, outcome in content["sources"].items()],
         )
     except AttachmentsChanged:
         # A file was removed (another tab) between this page's listing and the send: show the review again.
         log.info("journey submission refused reason=attachments_changed")
         steps.back_to("review", org_id, ATTACHMENTS_CHANGED)
-    if submitted.created:
-        audit = services.audit
-        for source, outcome in content["sources"].items():
-            detail = f"{source}:{outcome['status']}" + (":partial" if outcome["partial"] else "")
-            audit.record("source_outcome", journey=journey, organisation=organisation.id, sub=state.identity.sub,
-                         detail=detail, dossier_reference=submitted.reference)
     _end_journey(state, submitted.reference)
     return _to_receipt(org_id, submitted.reference)
 

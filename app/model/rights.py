@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -178,46 +179,57 @@ def _dump(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _load(hint: Any, value: Any) -> Any:
     """Rebuild a value of type `hint` from its `_dump`; raise TypeError/ValueError on any mismatch."""
+    return _loader(hint)(value)
+
+
+@functools.cache
+def _loader(hint: Any) -> Callable[[Any], Any]:
+    """The function that rebuilds values of type `hint`, worked out once per type: the session is read back on
+    every journey step, and inspecting the type hints each time cost more than the checks themselves."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return _load_optional(hint, value)
+        return _optional_loader(hint)
     if origin is Literal:
-        return _load_literal(hint, value)
+        allowed = typing.get_args(hint)
+
+        def load_literal(value: Any) -> Any:
+            if value not in allowed:
+                raise ValueError("value outside its vocabulary")
+            return value
+
+        return load_literal
     if origin is tuple:
-        return _load_tuple(hint, value)
+        load_item = _loader(typing.get_args(hint)[0])
+
+        def load_tuple(value: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list | tuple):
+                raise TypeError("expected a list")
+            return tuple(load_item(item) for item in value)
+
+        return load_tuple
     if hint is dt.date:
-        return _load_date(value)
+        return _load_date
     if dataclasses.is_dataclass(hint):
-        return _load_dataclass(hint, value)
-    return _load_scalar(hint, value)
+        return _dataclass_loader(hint)
+    return functools.partial(_load_scalar, hint)
 
 
-def _load_optional(hint: Any, value: Any) -> Any:
+def _optional_loader(hint: Any) -> Callable[[Any], Any]:
     args = typing.get_args(hint)
-    if value is None and type(None) in args:
-        return None
-    (inner,) = (arg for arg in args if arg is not type(None))  # two types besides None: ValueError
-    return _load(inner, value)
+    nullable = type(None) in args
+    inner = [arg for arg in args if arg is not type(None)]
+    load_inner = _loader(inner[0]) if len(inner) == 1 else None
 
+    def load_optional(value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if load_inner is None:
+            raise ValueError("two types besides None")
+        return load_inner(value)
 
-def _load_literal(hint: Any, value: Any) -> Any:
-    if value not in typing.get_args(hint):
-        raise ValueError("value outside its vocabulary")
-    return value
-
-
-def _load_tuple(hint: Any, value: Any) -> tuple[Any, ...]:
-    if not isinstance(value, list | tuple):
-        raise TypeError("expected a list")
-    item_hint = typing.get_args(hint)[0]
-    return tuple(_load(item_hint, item) for item in value)
+    return load_optional
 
 
 def _load_date(value: Any) -> dt.date:
@@ -226,13 +238,17 @@ def _load_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def _load_dataclass(hint: Any, value: Any) -> Any:
+def _dataclass_loader(hint: Any) -> Callable[[Any], Any]:
     """Fields absent from `value` take their default (TypeError if they have none); unknown keys are ignored."""
-    if not isinstance(value, dict):
-        raise TypeError(f"expected a dict for {hint.__name__}")
-    hints = _hints(hint)
-    names = [f.name for f in dataclasses.fields(hint) if f.name in value]
-    return hint(**{name: _load(hints[name], value[name]) for name in names})
+    hints = typing.get_type_hints(hint)
+    fields = [(f.name, _loader(hints[f.name])) for f in dataclasses.fields(hint)]
+
+    def load_dataclass(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a dict for {hint.__name__}")
+        return hint(**{name: load(value[name]) for name, load in fields if name in value})
+
+    return load_dataclass
 
 
 def _load_scalar(hint: type, value: Any) -> Any:

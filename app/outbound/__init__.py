@@ -3,7 +3,8 @@
 It writes once what each call needs: a timeout and a total time per call under an optional shared `Deadline`,
 a body cap, no redirects, no cookies, no ambient configuration (proxy, CA bundle, .netrc), credentials set
 through `auth=` so that .netrc can never replace them, media-type checks, and one log line per attempt
-(peer, path template, status, duration, attempt; never a header, query or body). Retries, the circuit breaker,
+(peer, path template, status, duration, attempt; never a header, query or body): a debug line when the peer
+answered, since the work it belongs to logs one summary, and a warning when it failed. Retries, the circuit breaker,
 the 429 gate and a call budget are policies a caller turns on (`provider_http`), not a second layer; the factory
 may inject their shared state (`StateStore`, `CallBudget`).
 

@@ -1,7 +1,8 @@
 """`OutboundHttp`: calls to one peer under the layer's rules, with the policies that peer needs.
 
 Every call: a connect timeout, a total time (the `requests` read timeout only bounds the gap between bytes) within
-an optional shared `Deadline`, a size cap, no redirects, credentials through `auth=`, and one log line per attempt.
+an optional shared `Deadline`, a size cap, no redirects, credentials through `auth=`, and one log line per attempt
+(debug when answered, warning when failed).
 Policies, off unless given: retries of GETs on connection errors and 502/503/504 (`RetryPolicy`), a
 `CircuitBreaker` (failures counted per `Deadline`: one piece of work), a `RateGate` that stops every call after a
 429 until the asked wait is over, and a `CallBudget` that refuses calls beyond the peer's published limits.
@@ -213,7 +214,9 @@ class OutboundHttp:
             self._log(request, status, error, self._clock() - started, attempt)
 
     def _log(self, request: _Request, status: int | None, error: str | None, seconds: float, attempt: int) -> None:
-        level = logging.INFO if error is None and status is not None and status < 500 else logging.WARNING
+        # An answered call is a debug line: the work it belongs to logs one summary (the retrieval, the sign-in),
+        # and the metrics count every call. A failed one is a warning of its own.
+        level = logging.DEBUG if error is None and status is not None and status < 500 else logging.WARNING
         logger.log(level, "outbound provider=%s method=%s path=%s status=%s error=%s duration_ms=%d attempt=%d",
                    self.provider, request.method, request.path, status or "-", error or "-",
                    round(seconds * 1000), attempt)

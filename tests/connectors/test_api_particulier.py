@@ -250,7 +250,7 @@ def test_status_survives_the_session_and_hides_its_values():
 
 
 def test_logs_hold_no_token_nor_rights(http, clock, mocked_responses, caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="app")  # an answered call is a debug line
     mocked_responses.get(URL, json=p.C2S_WITH_PARTICIPATION)
     status = fetch(http, clock)
     mocked_responses.replace(responses.GET, URL, status=404, json=p.ERROR_404_CNAV)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.dossiers.crypto import DossierCipher
-from app.dossiers.errors import DossierNotFound, InvalidDossier
+from app.dossiers.errors import DossierNotFound, InvalidAuditEvent, InvalidDossier
 from app.dossiers.models import AuditEvent, Dossier
 from app.dossiers.store import DossierStore
 from app.model.dossier import SubmittedDossier, is_reference
@@ -169,3 +169,24 @@ def test_logs_carry_references_and_never_content(store, caplog):
     assert reference in text
     for value in [*PLAINTEXT_VALUES, "fc-sub-1234", "form-0001-aaaa"]:
         assert value not in text
+
+
+def test_source_outcomes_are_audited_in_the_dossiers_transaction_and_never_twice(store, engine, audit):
+    submitted = store.submit(idempotency_key="form-outcomes-0001", organisation="chu-lyon", journey="preadmission",
+                             content=CONTENT, retention_days=90, sub="fc-sub-1234",
+                             source_outcomes=["c2s:ok", "cnam:unavailable"])
+    store.submit(idempotency_key="form-outcomes-0001", organisation="chu-lyon", journey="preadmission",
+                 content=CONTENT, retention_days=90, sub="fc-sub-1234", source_outcomes=["c2s:ok", "cnam:ok"])
+    with engine.connect() as connection:
+        rows = connection.execute(select(AuditEvent.__table__).order_by(AuditEvent.id)).all()
+    assert [(row.event, row.detail) for row in rows] == [
+        ("dossier_submitted", ""), ("source_outcome", "c2s:ok"), ("source_outcome", "cnam:unavailable")]
+    assert {(row.dossier_reference, row.subject, row.at) for row in rows} == {
+        (submitted.reference, audit.pseudonym("fc-sub-1234", "chu-lyon"), rows[0].at)}
+
+
+def test_a_refused_source_outcome_stores_no_dossier(store, engine):
+    with pytest.raises(InvalidAuditEvent):
+        store.submit(idempotency_key="form-outcomes-0002", organisation="chu-lyon", journey="preadmission",
+                     content=CONTENT, retention_days=90, source_outcomes=["Jean Dupont was here"])
+    assert count_dossiers(engine) == 0

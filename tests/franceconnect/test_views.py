@@ -168,6 +168,7 @@ def test_expired_state_is_refused(client, fc, caplog):
     params = start_login(client, fc)
     with client.session_transaction() as session:
         session[sessions.SIGN_INS][params["state"]]["transaction"]["created_at"] = time.time() - TRANSACTION_TTL - 1
+        session.modified = True  # a value changed in place: the session is stored only when marked changed
     response = callback(client, **params)
     assert_failed(client, response, "expire", caplog, "state_expired")
     assert fc.hits["token"] == 0
@@ -313,6 +314,7 @@ def test_an_unreadable_pending_attempt_is_refused_without_a_500(client, fc, capl
     with client.session_transaction() as session:
         unreadable = {"state": params["state"], "created_at": "yesterday"}
         session[sessions.SIGN_INS][params["state"]]["transaction"] = unreadable
+        session.modified = True  # a value changed in place: the session is stored only when marked changed
     response = callback(client, **params)
     assert_failed(client, response, "expire", caplog, "state_expired")
     assert fc.hits["token"] == 0
@@ -355,6 +357,7 @@ def test_the_callback_checks_next_again(client, fc):
     params = start_login(client, fc)
     with client.session_transaction() as session:  # as if a planner (or a stored attempt) carried a bad path
         session[sessions.SIGN_INS][params["state"]]["request"]["next_path"] = "//evil.example/x"
+        session.modified = True  # a value changed in place: the session is stored only when marked changed
     response = callback(client, **params)
     assert response.status_code == 303 and response.headers["Location"] == "/mon-espace"
 

@@ -129,6 +129,7 @@ def test_a_return_url_removed_from_the_registry_is_never_followed(make_app, tmp_
     with client.session_transaction() as session:
         # The registry changed after the launch: the stored URL is no longer registered.
         session["journey_pending"]["preadmission/chu-demo"]["return_url"] = DEMO_RETURN_URL
+        session.modified = True  # a value changed in place: the session is stored only when marked changed
     response = give_back(client, CHU, f"{CHU}/")
     assert response.status_code == 200 and urlsplit(response.request.url).path == f"{CHU}/retour"
 

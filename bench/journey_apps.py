@@ -1,0 +1,89 @@
+"""The two WSGI apps bench/journey_cost.py runs under gunicorn: the service, and a bare Flask app for comparison.
+
+Kept apart from the driver so that the bare app's workers import Flask and nothing else of ours.
+`DC_BENCH_PROFILE` (a folder) runs cProfile around every request and writes one file per worker when it stops.
+"""
+
+from __future__ import annotations
+
+import os
+
+BARE_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1><p>Bonjour {{ name }}.</p><ul>{% for item in items %}<li>{{ item }}</li>{% endfor %}
+</ul><form method="post" action="{{ url_for('page') }}"><button type="submit">Continuer</button></form></main>
+</body></html>"""
+
+
+def service_app():
+    """The service as wsgi.py builds it, with the bench's instance folder; profiled with DC_BENCH_PROFILE."""
+    from app import create_app
+
+    return _profiled(create_app(instance_path=os.environ["DC_BENCH_INSTANCE"]))
+
+
+def bare_app():
+    """A bare Flask app rendering a small template: what serving a page costs under this gunicorn."""
+    from flask import Flask, render_template
+    from jinja2 import DictLoader
+
+    app = Flask(__name__)
+    app.jinja_loader = DictLoader({"page.html": BARE_TEMPLATE})
+
+    @app.route("/", methods=["GET", "POST"])
+    def page():
+        return render_template("page.html", title="Page", name="Camille", items=("un", "deux", "trois"))
+
+    return _profiled(app)
+
+
+def _profiled(app):
+    if os.environ.get("DC_BENCH_STEPS"):
+        _cpu_by_step(app, os.environ["DC_BENCH_STEPS"])
+    folder = os.environ.get("DC_BENCH_PROFILE")
+    if not folder:
+        return app
+    import atexit
+    import cProfile
+
+    profile, inner = cProfile.Profile(), app.wsgi_app
+
+    only = os.environ.get("DC_BENCH_PROFILE_PATHS", "")  # e.g. "/recepisse /personnes": those requests only
+
+    def wsgi(environ, start_response):
+        if only and not environ["PATH_INFO"].endswith(tuple(only.split())):
+            return inner(environ, start_response)
+        profile.enable()
+        try:
+            return inner(environ, start_response)
+        finally:
+            profile.disable()
+
+    app.wsgi_app = wsgi
+    atexit.register(lambda: profile.dump_stats(f"{folder}/worker-{os.getpid()}.prof"))
+    return app
+
+
+def _cpu_by_step(app, folder: str) -> None:
+    """The process's CPU (every thread) spent in each request, summed by method and last path segment; with sync
+    workers one request runs at a time, so the difference is that request's (and the revocations it started)."""
+    import atexit
+    import json
+    import time
+    from collections import defaultdict
+
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    inner = app.wsgi_app
+
+    def wsgi(environ, start_response):
+        started = time.process_time()
+        try:
+            return inner(environ, start_response)
+        finally:
+            step = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rstrip('/').rsplit('/', 1)[-1] or '/'}"
+            if "launch=" in environ.get("QUERY_STRING", ""):
+                step += " (launch)"
+            totals[step][0] += 1
+            totals[step][1] += time.process_time() - started
+
+    app.wsgi_app = wsgi
+    atexit.register(lambda: open(f"{folder}/steps-{os.getpid()}.json", "w").write(json.dumps(totals)))
