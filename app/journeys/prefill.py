@@ -23,6 +23,9 @@ from app.model.rights import Beneficiary, C2SStatus, CnamRights
 FRANCECONNECT, CNAM, API_PARTICULIER, ORGANISATION, DECLARED = (
     "franceconnect", "cnam", "api_particulier", "organisation", "declared")
 SEXES = {"female": "F", "male": "M"}
+# A NIR's first digit: 1 a man, 2 a woman. 3 and 4 (people born abroad being registered) and 7 and 8 (temporary
+# numbers, NIA) are not definitive: nothing is derived from them and the form asks.
+_NIR_SEXES = {"1": "M", "2": "F"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ def prefill(journey: str, identity: Identity, results: Mapping[str, SourceResult
         values.update(_own_identity(identity, signed_in_at, adhesion=journey == "adhesion"))
     elif kind == AYANT_DROIT and person is not None:
         values.update(_ayant_droit_identity(person, cnam.insured, at, identity, signed_in_at))
+    if "sex" not in values and person is not None and (sex := sex_of_nir(person.nir)):
+        # The CNAM certified this NIR for this person: its first digit says the sex the registry holds.
+        values["sex"] = Value(sex, CNAM, at)
     if identity.email:
         values["email"] = Value(identity.email, FRANCECONNECT, signed_in_at, editable=True)
 
@@ -86,6 +92,11 @@ def prefill(journey: str, identity: Identity, results: Mapping[str, SourceResult
         values["account_holder"] = Value(_full_name(identity), FRANCECONNECT, signed_in_at, editable=True)
         beneficiaries = _adhesion_beneficiaries(gaps, results, people.covered, at, cnam_reason)
     return Prefill(journey=journey, values=values, gaps=gaps, beneficiaries=beneficiaries)
+
+
+def sex_of_nir(nir: str | None) -> str | None:
+    """F or M from a definitive NIR (first digit 1 or 2); None for a temporary one or none."""
+    return _NIR_SEXES.get(nir[:1]) if nir else None
 
 
 def _ok(results: Mapping[str, SourceResult], source: str) -> Any:

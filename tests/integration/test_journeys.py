@@ -145,7 +145,8 @@ def test_a_parent_pre_admits_a_child(stack, caplog):
     assert "Louis MERCIER, né(e) le 12 juin 2014 (enfant)" in browser.page.text
     browser.submit("Continuer", extra={"patient": "ayant_droit:1"})
     assert "Identité transmise par l’Assurance Maladie" in browser.page.text
-    fill(browser, {"sex": "M"}, drop=("guardian1_phone",))
+    assert "sex" not in field_names(browser.page.text)  # the certified NIR says it
+    fill(browser, {"sex": "F"}, drop=("guardian1_phone",))
     assert "au moins un titulaire de l’autorité parentale" in browser.page.text  # Louis is a minor
     fill(browser, {"sex": "M"})
     reference = send(browser)
@@ -159,10 +160,13 @@ def test_a_parent_pre_admits_a_child(stack, caplog):
         "cnam"}
     assert fields["insured_nir"]["value"] == "169039527790269"
     assert fields["medecin_traitant"]["value"] == "NADIA HAMIDI"
-    assert sources["sex"] == sources["birth_place"] == "declared"
-    assert fields["guardian1_name"] == {"value": "Pierre MERCIER", "source": "franceconnect",
+    assert fields["sex"]["value"] == "M" and sources["sex"] == "cnam"  # the posted « F » was never read
+    assert sources["birth_place"] == "declared"
+    assert fields["guardian1_name"] == {"value": "Pierre DUBOIS", "source": "franceconnect",
                                         "at": fields["guardian1_name"]["at"]}  # the suggestion, kept
     assert content["declarant"]["first_names"]["value"] == "Pierre"
+    # preferred_username is requested: the parent's usage name comes certified, never retyped.
+    assert content["declarant"]["usage_name"]["value"] == "DUBOIS"
     assert fields["c2s"] == {"value": "non", "source": "api_particulier", "at": fields["c2s"]["at"]}
     assert_page_shows(browser.page.text, content)
     # Logs carry references and codes, never what the dossier holds.
