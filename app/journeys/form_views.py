@@ -13,7 +13,7 @@ import secrets
 from flask import redirect, render_template, request
 from wtforms import DateField
 
-from app import sessions
+from app import extensions, sessions
 from app.journeys import labels, send_views, steps
 from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
 from app.journeys.prefill import Prefill
@@ -27,10 +27,16 @@ def form(org_id: str):
         return sent
     values = state.prefill()
     page_form = _build_form(state, values)
-    if page_form.validate_on_submit():
+    if request.method == "POST" and request.form.get("find_city"):
+        # « Trouver la commune » (a submit button, so it works without JavaScript): the page comes back with the
+        # postal code's communes to choose from; nothing else is checked or kept yet.
+        page_form.find_communes()
+        errors = steps.error_list(page_form)
+    elif page_form.validate_on_submit():
         sessions.current().save_draft(declared_values(page_form), new_key=lambda: secrets.token_urlsafe(24))
         return redirect(steps.step_url("review", org_id), 303)
-    errors = steps.error_list(page_form)
+    else:
+        errors = steps.error_list(page_form)
     return render_template(
         f"journeys/{state.context.journey}_form.html",
         state=state, form=page_form, prefill=values, errors=errors, labels=labels,
@@ -49,9 +55,14 @@ def _build_form(state: steps.StepState, values: Prefill):
     else:
         page_form = form_class(formdata=None)
         _fill(page_form, _draft_values() or _suggestions(values, journey, state))
+    communes = extensions.services().communes
+    # The commune is chosen among the postal code's where the data is installed, typed otherwise.
+    not_asked = _not_asked(state, values) | ({"city"} if communes is not None else {"city_code"})
     for name in [name for name in page_form._fields if name != "csrf_token"]:
-        if values.certified(name) or name in _not_asked(state, values):
+        if values.certified(name) or name in not_asked:
             del page_form[name]
+    if communes is not None:
+        page_form.offer_communes(communes)
     if journey == "preadmission":
         born = values.values.get("birth_date")
         page_form.certified_birth_date = dt.date.fromisoformat(born.value) if values.certified("birth_date") else None

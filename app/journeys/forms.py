@@ -13,8 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
-from wtforms.validators import DataRequired, Email, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
+from app.geography.communes import Communes
 from app.journeys import labels
 from app.journeys import validators as check
 from app.journeys.fields import (
@@ -32,7 +33,7 @@ from app.journeys.fields import (
 MAX_DECLARED_BENEFICIARIES = 5
 # The order of the fields on the pages (templates/journeys/*_form.html), which the error summary follows.
 _IDENTITY = ("birth_name", "usage_name", "first_names", "sex", "birth_date")
-_CONTACT = ("address", "address_complement", "postal_code", "city", "phone", "email")
+_CONTACT = ("address", "address_complement", "postal_code", "city", "city_code", "phone", "email")
 _INSURANCE = ("nir", "regime", "caisse")
 _CONSENTS = ("consent_accuracy", "consent_transmission")
 PREADMISSION_ORDER = (
@@ -81,7 +82,9 @@ class _Common(JourneyForm):
     address = address_field("address")
     address_complement = address_field("address_complement", required=False)
     postal_code = text_field("postal_code", check.PostalCode(), maximum=10)
-    city = address_field("city", maximum=80)
+    city = address_field("city", maximum=80)  # typed only where the communes' data is not installed
+    # Otherwise chosen among the communes of the postal code (`offer_communes`); its INSEE code is kept.
+    city_code = SelectField(labels.FIELDS["city"], choices=[], validate_choice=False, validators=[Optional()])
     phone = phone_field("phone")
     email = text_field("email", Email("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
                                 check_deliverability=False), maximum=254)
@@ -94,6 +97,8 @@ class _Common(JourneyForm):
                                          "Cochez cette case pour que le dossier soit transmis.")
 
     choices_of = {"sex": labels.SEXES, "regime": labels.REGIMES, "c2s": labels.C2S_DECLARED}
+    communes: Communes | None = None  # set by `offer_communes`
+    city_name: str | None = None  # the chosen commune's name, once checked
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -102,7 +107,56 @@ class _Common(JourneyForm):
             if field is not None and field.data and field.data not in options:
                 field.errors = [*field.errors, "Choisissez une des réponses proposées."]
                 valid = False
-        return self.rules() and valid
+        return all([self.check_commune(), self.rules()]) and valid
+
+    def offer_communes(self, communes: Communes) -> None:
+        """The commune's choices: the communes of the postal code as typed; when there is one, it is chosen."""
+        self.communes = communes
+        field = self._fields.get("city_code")
+        if field is None:
+            return
+        found = self._communes_of_postal_code()
+        field.choices = [SelectChoice("", "Choisir"), *(SelectChoice(c.code, c.name) for c in found)]
+        if len(found) == 1 and not field.data:
+            field.data = found[0].code
+
+    def _communes_of_postal_code(self) -> tuple:
+        field = self._fields.get("postal_code")
+        if self.communes is None or field is None or not isinstance(field.data, str):
+            return ()
+        try:
+            return self.communes.for_postal_code(check.clean_postal_code(field.data))
+        except check.InvalidValue:
+            return ()
+
+    def find_communes(self) -> bool:
+        """« Trouver la commune »: only the postal code is checked, so the page comes back with its communes."""
+        postal_code = self._fields.get("postal_code")
+        if postal_code is None or not postal_code.validate(self):
+            return False
+        return self.check_commune(choosing=True)
+
+    def check_commune(self, *, choosing: bool = False) -> bool:
+        """The commune must be one of the postal code's: a code from elsewhere, or made up, is refused."""
+        field, postal_code = self._fields.get("city_code"), self._fields.get("postal_code")
+        if field is None or self.communes is None or postal_code is None or postal_code.errors or not postal_code.data:
+            return True
+        found = {commune.code: commune for commune in self.communes.for_postal_code(postal_code.data)}
+        if not found:
+            postal_code.errors = [*postal_code.errors, "Aucune commune ne correspond à ce code postal : vérifiez-le."]
+            return False
+        if not field.data and len(found) == 1:
+            field.data = next(iter(found))
+        if not field.data:
+            if not choosing:
+                field.errors = [*field.errors, "Plusieurs communes ont ce code postal : choisissez la vôtre."]
+            return choosing
+        if field.data not in found:
+            field.data = None
+            field.errors = [*field.errors, "Choisissez une commune de ce code postal."]
+            return False
+        self.city_name = found[field.data].name
+        return True
 
     def rules(self) -> bool:
         return True
@@ -256,4 +310,6 @@ def declared_values(form: JourneyForm) -> dict:
             continue
         data = field.data
         values[field_name] = data.isoformat() if isinstance(data, dt.date) else data
+    if getattr(form, "city_name", None):
+        values["city"] = form.city_name  # the name of the commune chosen by its code, as the data spells it
     return values

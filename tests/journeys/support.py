@@ -17,6 +17,7 @@ DECLARED = {
     "birth_name": "MERCIER", "usage_name": "", "first_names": "Louis", "sex": "M", "birth_date": "2014-06-12",
     "birth_place": "Pontoise", "birth_country": "France",
     "address": "12 rue de l’Église", "address_complement": "", "postal_code": "95300", "city": "Pontoise",
+    "city_code": "95500",
     "phone": "06 12 34 56 78", "email": "contact@yopmail.com",
     "nir": "1 69 03 95 277 902 69", "regime": "general", "caisse": "CPAM du Val-d'Oise",
     "amo_start": "", "amo_end": "", "exoneration": "", "c2s": "inconnu",
@@ -55,4 +56,7 @@ def field_names(html: str, form_index: int = -1) -> list[str]:
     """The names of the inputs and selects of the page's form that holds them (not the logout form)."""
     forms = re.findall(r"<form[^>]*>(.*?)</form>", html, re.S)
     body = max(forms, key=len) if form_index == -1 else forms[form_index]
-    return list(dict.fromkeys(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', body)))
+    names = list(dict.fromkeys(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', body)))
+    if 'name="find_city"' in body and "city_code" not in names:
+        names.append("city_code")  # what a person chooses once « Trouver la commune » listed the communes
+    return names

@@ -364,7 +364,8 @@ def test_the_sepa_mandate_has_one_reference_per_draft_the_day_and_the_place_of_s
     assert 'data-field="mandate_place">Pontoise<' in review
     assert session_of(client).draft.key not in review
     # Editing the same draft keeps its reference.
-    assert fill(client, f"{MUTUELLE}/formulaire", {"city": "Cergy", **START}).status_code == 303
+    cergy = {"postal_code": "95000", "city_code": "95127"}
+    assert fill(client, f"{MUTUELLE}/formulaire", {**cergy, **START}).status_code == 303
     review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
     assert RUM.search(review).group(1) == rum and 'data-field="mandate_place">Cergy<' in review
     assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
