@@ -18,7 +18,7 @@ from app.journeys import labels, send_views, steps
 from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
 from app.journeys.prefill import Prefill
 from app.journeys.validators import add_months
-from app.model.journey import OTHER, SELF
+from app.model.journey import AYANT_DROIT, OTHER, SELF
 
 
 def form(org_id: str):
@@ -81,9 +81,14 @@ def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
     minor = steps.is_minor(values.values["birth_date"].value, state.reference_day) \
         if values.certified("birth_date") else None
     if minor is False:
-        hidden |= {"guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone"}
+        hidden |= {"guardian1_who", "guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone"}
     if minor:
-        hidden |= {"trusted_name", "trusted_phone"}  # in law, only an adult designates a personne de confiance
+        # In law, only an adult designates a personne de confiance.
+        hidden |= {"trusted_same", "trusted_name", "trusted_phone"}
+    if not (minor and state.people.patient_kind == AYANT_DROIT):
+        # Only a parent admitting their child (listed by the CNAM) is offered as the person asked for: elsewhere
+        # the contact phone may be the patient's own.
+        hidden |= {"emergency_who", "guardian1_who"}
     return hidden
 
 
@@ -95,6 +100,8 @@ def _suggestions(values: Prefill, journey: str, state: steps.StepState) -> dict:
                                    else add_months(dt.date.today().replace(day=1), 1).isoformat())
     elif state.people.patient_kind != SELF:
         suggested["birth_country"] = "France"
+        # Offered first (and only) to a parent admitting their child: « Vous-même », with the phone typed above.
+        suggested["emergency_who"] = suggested["guardian1_who"] = "declarant"
     return suggested
 
 

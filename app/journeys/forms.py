@@ -38,9 +38,9 @@ _INSURANCE = ("nir", "regime", "caisse")
 _CONSENTS = ("consent_accuracy", "consent_transmission")
 PREADMISSION_ORDER = (
     *_IDENTITY, "birth_place", "birth_country", *_CONTACT, *_INSURANCE, "amo_start", "amo_end", "exoneration",
-    "c2s", "complementary_name", "complementary_number", "medecin_traitant", "emergency_name", "emergency_phone",
-    "emergency_link", "trusted_name", "trusted_phone", "guardian1_name", "guardian1_phone", "guardian2_name",
-    "guardian2_phone", *_CONSENTS,
+    "c2s", "complementary_name", "complementary_number", "medecin_traitant", "emergency_who", "emergency_name",
+    "emergency_phone", "emergency_link", "trusted_same", "trusted_name", "trusted_phone", "guardian1_who",
+    "guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone", *_CONSENTS,
 )
 
 
@@ -84,7 +84,8 @@ class _Common(JourneyForm):
     postal_code = text_field("postal_code", check.PostalCode(), maximum=10)
     city = address_field("city", maximum=80)  # typed only where the communes' data is not installed
     # Otherwise chosen among the communes of the postal code (`offer_communes`); its INSEE code is kept.
-    city_code = SelectField(labels.FIELDS["city"], choices=[], validate_choice=False, validators=[Optional()])
+    city_code = SelectField(labels.FIELDS["city"], choices=[], validate_choice=False,
+                            validators=[Optional(), check.NoControlCharacters()])
     phone = phone_field("phone")
     email = text_field("email", Email("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
                                 check_deliverability=False), maximum=254)
@@ -141,6 +142,8 @@ class _Common(JourneyForm):
         field, postal_code = self._fields.get("city_code"), self._fields.get("postal_code")
         if field is None or self.communes is None or postal_code is None or postal_code.errors or not postal_code.data:
             return True
+        if field.errors:
+            return False
         found = {commune.code: commune for commune in self.communes.for_postal_code(postal_code.data)}
         if not found:
             postal_code.errors = [*postal_code.errors, "Aucune commune ne correspond à ce code postal : vérifiez-le."]
@@ -183,11 +186,17 @@ class PreadmissionForm(_Common):
                                       Pattern(r"[A-Za-z0-9 ./-]*", "Utilisez des lettres et des chiffres."),
                                       required=False, maximum=40)
     medecin_traitant = name_field("medecin_traitant", required=False)
+    # Offered when the signed-in parent admits their child: « Vous-même » names them with the contact phone.
+    emergency_who = RadioField(labels.FIELDS["emergency_who"], choices=[SelectChoice(w, w) for w in labels.WHO],
+                               validate_choice=False)
     emergency_name = name_field("emergency_name")
     emergency_phone = phone_field("emergency_phone")
     emergency_link = name_field("emergency_link")
+    trusted_same = BooleanField(labels.FIELDS["trusted_same"])
     trusted_name = name_field("trusted_name", required=False)
     trusted_phone = phone_field("trusted_phone", required=False)
+    guardian1_who = RadioField(labels.FIELDS["guardian1_who"], choices=[SelectChoice(w, w) for w in labels.WHO],
+                               validate_choice=False)
     guardian1_name = name_field("guardian1_name", required=False)
     guardian1_phone = phone_field("guardian1_phone", required=False)
     guardian2_name = name_field("guardian2_name", required=False)
@@ -199,6 +208,24 @@ class PreadmissionForm(_Common):
     certified_birth_date: dt.date | None = None
     reference_day: dt.date | None = None
 
+    def validate(self, extra_validators=None) -> bool:
+        # What a choice stands for is not typed: the fields it hides are neither required nor read.
+        unread = {"emergency_who": ("emergency_name", "emergency_phone", "emergency_link"),
+                  "guardian1_who": ("guardian1_name", "guardian1_phone"),
+                  "trusted_same": ("trusted_name", "trusted_phone")}
+        for choice, names in unread.items():
+            if self.chosen(choice):
+                for name in names:
+                    if name in self._fields:
+                        field = self._fields[name]
+                        field.validators, field.data, field.raw_data = [Optional()], None, []
+        return super().validate(extra_validators)
+
+    def chosen(self, name: str) -> bool:
+        """The choice `name` names the signed-in parent (« Vous-même ») or the personne à prévenir again."""
+        field = self._fields.get(name)
+        return field is not None and field.data in ("declarant", True)
+
     def patient_is_minor(self) -> bool | None:
         field = self._fields.get("birth_date")
         born = field.data if field is not None else self.certified_birth_date
@@ -206,7 +233,12 @@ class PreadmissionForm(_Common):
 
     def rules(self) -> bool:
         valid = True
-        if self.patient_is_minor() and "guardian1_name" in self._fields:
+        for name in ("emergency_who", "guardian1_who"):
+            field = self._fields.get(name)
+            if field is not None and field.data not in labels.WHO:
+                field.errors = [*field.errors, "Choisissez une des réponses proposées."]
+                valid = False
+        if self.patient_is_minor() and "guardian1_name" in self._fields and not self.chosen("guardian1_who"):
             for field_name in ("guardian1_name", "guardian1_phone"):
                 field = self._fields[field_name]
                 if not field.data and not field.errors:
@@ -215,9 +247,9 @@ class PreadmissionForm(_Common):
                     valid = False
         if self.patient_is_minor() and "trusted_name" in self._fields:
             # The birth date was typed on this page: the law reserves the personne de confiance to adults.
-            for field_name in ("trusted_name", "trusted_phone"):
-                field = self._fields[field_name]
-                if field.data and not field.errors:
+            for field_name in ("trusted_same", "trusted_name", "trusted_phone"):
+                field = self._fields.get(field_name)
+                if field is not None and field.data and not field.errors:
                     field.errors = [*field.errors, "Un patient mineur ne désigne pas de personne de confiance : "
                                                    "laissez ce champ vide."]
                     valid = False

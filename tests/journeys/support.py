@@ -22,6 +22,7 @@ DECLARED = {
     "nir": "1 69 03 95 277 902 69", "regime": "general", "caisse": "CPAM du Val-d'Oise",
     "amo_start": "", "amo_end": "", "exoneration": "", "c2s": "inconnu",
     "complementary_name": "", "complementary_number": "", "medecin_traitant": "",
+    "emergency_who": "other", "guardian1_who": "other",  # « Vous-même » is tested on its own
     "emergency_name": "Sophie Dubois", "emergency_phone": "0698765432", "emergency_link": "Épouse",
     "trusted_name": "", "trusted_phone": "", "guardian1_name": "Pierre Dubois", "guardian1_phone": "0611223344",
     "guardian2_name": "", "guardian2_phone": "",

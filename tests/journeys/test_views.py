@@ -263,10 +263,36 @@ def test_a_minor_patient_needs_a_holder_of_parental_authority(client):
     sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
     html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
-    assert 'value="Pierre DUBOIS"' in html  # suggested from FranceConnect
+    # The parent is offered first, named as FranceConnect certifies them, with the phone they type once above.
+    assert "Vous-même, Pierre DUBOIS, au téléphone indiqué dans les coordonnées" in html
+    assert 'name="guardian1_who" value="declarant" checked' in html
     response = fill(client, f"{CHU}/formulaire", drop=("guardian1_name", "guardian1_phone"))
     assert response.status_code == 200 and "au moins un titulaire" in response.get_data(as_text=True)
     assert fill(client, f"{CHU}/formulaire").status_code == 303
+
+
+def test_a_parent_admitting_their_child_types_their_phone_once(client, app):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    me = {"emergency_who": "declarant", "guardian1_who": "declarant", "phone": "06 12 34 56 78"}
+    # What the hidden fields carry is not read: the choice stands for the parent.
+    response = fill(client, f"{CHU}/formulaire", {**me, "guardian1_name": "Intrus", "guardian1_phone": "0700000000"},
+                    drop=("emergency_name", "emergency_phone", "emergency_link"))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    fields = stored_content(app, client)["fields"]
+    phone = {"value": "+33612345678", "source": "declared", "at": None}
+    assert fields["phone"] == fields["emergency_phone"] == fields["guardian1_phone"] == phone
+    assert fields["emergency_name"]["value"] == fields["guardian1_name"]["value"] == "Pierre DUBOIS"
+    assert fields["guardian1_name"]["source"] == "franceconnect" and fields["emergency_link"]["value"] == "Parent"
+    assert not {"emergency_who", "guardian1_who"} & set(fields)
+
+
+def test_the_parent_is_offered_only_for_their_own_child(client):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "other"})
+    names = field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    assert "emergency_name" in names and not {"emergency_who", "guardian1_who"} & set(names)
 
 
 def test_an_adult_patient_is_not_asked_for_parental_authority(client):
@@ -561,3 +587,15 @@ def test_an_expired_receipt_token_is_refused(client, app):
     stranger = app.test_client()
     assert stranger.get(f"{CHU}/recepisse?jeton={old}").status_code == 303
     assert stranger.get(f"{CHU}/recepisse?jeton={fresh}").status_code == 200
+
+
+def test_the_personne_de_confiance_may_be_the_personne_a_prevenir_typed_once(client, app):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    assert "trusted_same" in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    response = fill(client, f"{CHU}/formulaire", {"trusted_same": "y", "trusted_name": "Autre Nom"})
+    assert response.status_code == 303
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    fields = stored_content(app, client)["fields"]
+    assert fields["trusted_name"] == fields["emergency_name"] and fields["trusted_phone"] == fields["emergency_phone"]
+    assert fields["trusted_name"]["value"] == "Sophie Dubois" and "trusted_same" not in fields
