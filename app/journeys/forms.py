@@ -191,7 +191,7 @@ class PreadmissionForm(_Common):
                                validate_choice=False)
     emergency_name = name_field("emergency_name")
     emergency_phone = phone_field("emergency_phone")
-    emergency_link = name_field("emergency_link")
+    emergency_link = choice_field("emergency_link", labels.EMERGENCY_LINKS)
     trusted_same = BooleanField(labels.FIELDS["trusted_same"])
     trusted_name = name_field("trusted_name", required=False)
     trusted_phone = phone_field("trusted_phone", required=False)
@@ -202,7 +202,7 @@ class PreadmissionForm(_Common):
     guardian2_name = name_field("guardian2_name", required=False)
     guardian2_phone = phone_field("guardian2_phone", required=False)
 
-    choices_of = {**_Common.choices_of, "exoneration": labels.EXONERATION}
+    choices_of = {**_Common.choices_of, "exoneration": labels.EXONERATION, "emergency_link": labels.EMERGENCY_LINKS}
     rendered_order = PREADMISSION_ORDER
     # Set by the view: the certified birth date when there is one, and the day the patient's age is counted on.
     certified_birth_date: dt.date | None = None

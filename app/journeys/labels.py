@@ -61,6 +61,11 @@ SEXES = {"F": "Féminin", "M": "Masculin"}
 # contact phone they typed), or someone else, typed in.
 WHO = ("declarant", "other")
 DECLARANT_LINK = "Parent"
+# The personne à prévenir's link to the patient: chosen, not typed; stored as the words shown (the delivery formats
+# carry it as text).
+EMERGENCY_LINKS = {word: word for word in (
+    "Conjoint ou conjointe", "Parent", "Enfant", "Frère ou sœur", "Autre membre de la famille", "Ami ou amie",
+    "Autre")}
 REGIMES = {"general": "Régime général (CPAM)", "agricole": "Régime agricole (MSA)", "autre": "Autre régime"}
 C2S = {
     "non": "Non",

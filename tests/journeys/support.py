@@ -23,7 +23,7 @@ DECLARED = {
     "amo_start": "", "amo_end": "", "exoneration": "", "c2s": "inconnu",
     "complementary_name": "", "complementary_number": "", "medecin_traitant": "",
     "emergency_who": "other", "guardian1_who": "other",  # « Vous-même » is tested on its own
-    "emergency_name": "Sophie Dubois", "emergency_phone": "0698765432", "emergency_link": "Épouse",
+    "emergency_name": "Sophie Dubois", "emergency_phone": "0698765432", "emergency_link": "Conjoint ou conjointe",
     "trusted_name": "", "trusted_phone": "", "guardian1_name": "Pierre Dubois", "guardian1_phone": "0611223344",
     "guardian2_name": "", "guardian2_phone": "",
     "start_date": "", "iban": "FR76 3000 6000 0112 3456 7890 189", "account_holder": "Pierre Dubois",
