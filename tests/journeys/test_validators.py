@@ -138,7 +138,8 @@ VALID = {
     "birth_name": "DUPONT", "first_names": "Jean", "sex": "M", "birth_date": "1980-01-02", "birth_country": "France",
     "address": "12 rue de la Paix", "postal_code": "75002", "city": "Paris", "phone": "0612345678",
     "email": "jean.dupont@yopmail.com", "nir": "262087510790169", "regime": "general", "caisse": "CPAM de Paris",
-    "c2s": "non", "emergency_name": "Marie Dupont", "emergency_phone": "0698765432", "emergency_link": "Conjoint ou conjointe",
+    "c2s": "non", "emergency_name": "Marie Dupont", "emergency_phone": "0698765432",
+    "emergency_link": "Conjoint ou conjointe",
     "consent_accuracy": "y", "consent_transmission": "y",
     # The whole form, as a parent admitting their child gets it: « Une autre personne » types them in.
     "emergency_who": "other", "guardian1_who": "other",
