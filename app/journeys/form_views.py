@@ -42,7 +42,7 @@ def form(org_id: str):
         state=state, form=page_form, prefill=values, errors=errors, labels=labels,
         organisation=state.organisation, context=state.context,
         patient_kind=state.people.patient_kind, patient_is_self=state.people.patient_kind == SELF,
-        patient_is_other=state.people.patient_kind == OTHER,
+        patient_is_other=state.people.patient_kind == OTHER, patient_is_minor=bool(_known_minor(state, values)),
         title_prefix="Erreur : " if errors else "",
     )
 
@@ -63,6 +63,8 @@ def _build_form(state: steps.StepState, values: Prefill):
             del page_form[name]
     if communes is not None:
         page_form.offer_communes(communes)
+    if _known_minor(state, values) and "emergency_link" in page_form:
+        page_form.emergency_link.label.text = "Lien avec l’enfant"  # the form speaks of the child it is about
     if journey == "preadmission":
         born = values.values.get("birth_date")
         page_form.certified_birth_date = dt.date.fromisoformat(born.value) if values.certified("birth_date") else None
@@ -78,8 +80,7 @@ def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
     c2s = values.values.get("c2s")
     if c2s is not None and not c2s.editable and c2s.value != "non":
         hidden |= {"complementary_name", "complementary_number"}  # the C2S is their complementary insurance
-    minor = steps.is_minor(values.values["birth_date"].value, state.reference_day) \
-        if values.certified("birth_date") else None
+    minor = _known_minor(state, values)
     if minor is False:
         hidden |= {"guardian1_who", "guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone"}
     if minor:
@@ -90,6 +91,13 @@ def _not_asked(state: steps.StepState, values: Prefill) -> set[str]:
         # the contact phone may be the patient's own.
         hidden |= {"emergency_who", "guardian1_who"}
     return hidden
+
+
+def _known_minor(state: steps.StepState, values: Prefill) -> bool | None:
+    """Whether the patient is a minor, when a certified birth date says so; None when it is typed on the form."""
+    if state.context.journey != "preadmission" or not values.certified("birth_date"):
+        return None
+    return steps.is_minor(values.values["birth_date"].value, state.reference_day)
 
 
 def _suggestions(values: Prefill, journey: str, state: steps.StepState) -> dict:

@@ -34,7 +34,7 @@ FIELDS = {
     "emergency_phone": "Téléphone de la personne à prévenir",
     "emergency_link": "Lien avec le patient",
     "emergency_who": "Qui prévenir ?",
-    "guardian1_who": "Premier titulaire",
+    "guardian1_who": "Qui est le premier titulaire ?",
     "trusted_same": "La personne de confiance est la personne à prévenir",
     "trusted_name": "Nom et prénom de la personne de confiance",
     "trusted_phone": "Téléphone de la personne de confiance",

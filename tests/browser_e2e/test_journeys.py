@@ -165,7 +165,9 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert not any("LOUIS" in text for text in facts)
     # A minor: no personne de confiance, and the guardians' hint says the patient is a minor.
     assert page.locator("#trusted_name").count() == 0
-    assert page.locator("#guardians-hint").inner_text().startswith("Le patient est mineur")
+    assert page.locator("#guardians-hint").inner_text().startswith("L’enfant est mineur")
+    assert page.get_by_role("heading", name="Identité de l’enfant").is_visible()
+    assert "Lien avec l’enfant" in page.locator("label[for='emergency_link']").inner_text()
     assert page.get_by_text(re.compile("^Transmis par l’Assurance Maladie le ")).first.is_visible()
     assert page.get_by_text(re.compile(r"^Transmis par la Sécurité sociale \(API Particulier\) le ")).is_visible()
     assert page.get_by_text("Transmis par l’établissement").first.is_visible()

@@ -101,3 +101,10 @@ def test_the_privacy_page_names_the_communes_data_and_its_version(client, app):
 
     html = client.get("/donnees-personnelles").get_data(as_text=True)
     assert f"<span data-communes-version>{services(app).communes.version}</span>" in html
+
+
+def test_the_commune_is_not_said_to_be_optional(client):
+    at_form(client)
+    html = fill(client, FORM, {"postal_code": "95300", "city_code": "", "find_city": "1"}).get_data(as_text=True)
+    label = html[html.index('<label for="city_code">'):]
+    assert label[:label.index("</label>")].endswith("Commune")

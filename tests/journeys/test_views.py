@@ -343,11 +343,11 @@ def test_a_known_minor_patient_is_offered_no_personne_de_confiance(client):
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
     html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
     assert "trusted_name" not in field_names(html) and "Personne de confiance" not in html
-    assert "Le patient\n    est mineur : indiquez au moins un parent" in html
+    assert "L’enfant\n    est mineur : indiquez au moins un parent" in html
     # Sent anyway, it is not read.
-    assert fill(client, f"{CHU}/formulaire", {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678"}) \
-        .status_code == 303
-    assert "trusted_name" not in session_of(client).draft.values
+    sent = {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678", "trusted_same": "y"}
+    assert fill(client, f"{CHU}/formulaire", sent).status_code == 303
+    assert not {"trusted_name", "trusted_same"} & set(session_of(client).draft.values)
 
 
 def test_an_adult_patient_is_still_offered_a_personne_de_confiance(client):
@@ -432,7 +432,7 @@ def test_a_c2s_beneficiary_is_told_first_that_the_c2s_already_covers_them_and_ma
     html = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
     assert ("la complémentaire santé solidaire (C2S).</strong> Elle prend déjà en charge" in html) is told
     if told:
-        form = html.index('<form method="post" novalidate>')
+        form = html.index(f'<form method="post" action="{MUTUELLE}/formulaire" novalidate>')
         assert html.index("<h1>") < html.index('data-c2s="beneficiary"') < form
     assert fill(client, f"{MUTUELLE}/formulaire", START).status_code == 303
 
@@ -599,3 +599,16 @@ def test_the_personne_de_confiance_may_be_the_personne_a_prevenir_typed_once(cli
     fields = stored_content(app, client)["fields"]
     assert fields["trusted_name"] == fields["emergency_name"] and fields["trusted_phone"] == fields["emergency_phone"]
     assert fields["trusted_name"]["value"] == "Sophie Dubois" and "trusted_same" not in fields
+
+
+def test_the_form_speaks_of_a_known_minor_as_the_child(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    for wording in ("Identité de l’enfant", "Lien avec l’enfant", "L’enfant\n    est mineur",
+                    "l’établissement vous joindra à ce numéro pour l’enfant"):
+        assert wording in html, wording
+    assert "Identité du patient" not in html and "Lien avec le patient" not in html
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})  # his wife: an adult
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "Identité du patient" in html and "l’enfant" not in html
