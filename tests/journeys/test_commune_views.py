@@ -74,9 +74,10 @@ def test_a_commune_typed_as_text_is_not_read_where_the_data_is_installed(client)
     assert draft(client)["city"] == "Pontoise"
 
 
-def test_without_the_data_the_commune_is_typed(make_app, monkeypatch, tmp_path):
+def test_without_the_data_the_commune_is_typed(make_app, monkeypatch, tmp_path, caplog):
     monkeypatch.setattr("app.geography.settings.DEFAULT_PACKAGE_DIR", tmp_path / "none")
     client = make_app(ORGANISATIONS_FILE=str(DEMO_FILE)).test_client()
+    assert "communes data not installed (run `npm ci`)" in caplog.text  # said once, at start-up
     at_form(client)
     html = client.get(FORM).get_data(as_text=True)
     assert 'name="city"' in html and "find_city" not in html
