@@ -81,3 +81,9 @@ def test_the_installed_package_is_the_one_package_lock_pins():
     if settings.package_dir is None:
         pytest.skip("npm ci has not run")
     assert settings.version == pinned
+
+
+def test_the_service_refuses_to_start_on_a_broken_communes_file(make_app, tmp_path):
+    folder = package(tmp_path / "pkg", [{"code": "75056"}])  # no name, no type
+    with pytest.raises(ConfigError, match="COMMUNES_PACKAGE_DIR: a commune entry lacks"):
+        make_app(COMMUNES_PACKAGE_DIR=str(folder))
