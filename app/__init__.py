@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from app.config_values import ConfigError
 ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["create_app", "ConfigError"]
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -66,10 +68,14 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     # The providers' breaker, 429 back-off and call budget: shared through Redis by every worker and instance.
     retriever = RightsRetriever(settings.providers,
                                 protections=build_protections(settings.providers, settings.session.redis_url))
+    communes = _open_communes(settings)
     extensions.register_services(app, extensions.Services(
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
-        launches=dossiers.launches,
+        launches=dossiers.launches, communes=communes,
     ))
+    # Birth places are stored as INSEE codes and shown by name on the form, the review and the receipt.
+    app.add_template_global(communes.birth_place if communes else lambda code: None, "birth_place_name")
+    app.add_template_global(communes.version if communes else None, "communes_version")
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
     plan = signin.make_planner(settings.providers, settings.franceconnect.scopes, settings.organisations)
@@ -94,3 +100,17 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     observability.init_app(app, settings, engine=dossiers.engine, outbox_counts=dossiers.outbox.counts,
                            discovery=franceconnect_views.room(app).client.metadata)
     return app
+
+
+def _open_communes(settings: app_config.Settings):
+    from app.geography import communes
+
+    geography = settings.geography
+    if geography.communes_file is None:
+        # load_settings refused this in production; development says it once and lets people type the commune.
+        log.warning("communes data not installed (run `npm ci`): the commune is typed in, not chosen")
+        return None
+    try:
+        return communes.load(geography.communes_file, version=geography.version or "")
+    except communes.GeographyDataError as error:
+        raise ConfigError(f"COMMUNES_PACKAGE_DIR: {error}") from None

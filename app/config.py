@@ -28,6 +28,8 @@ from app.dossiers import settings as dossiers_settings
 from app.dossiers.settings import DossierSettings, load_dossier_settings
 from app.franceconnect import settings as franceconnect_settings
 from app.franceconnect.settings import FranceConnectSettings, load_franceconnect_settings
+from app.geography import settings as geography_settings
+from app.geography.settings import GeographySettings, load_geography_settings
 from app.model.organisation import Organisation
 from app.notifications import settings as notifications_settings
 from app.notifications.settings import MailSettings, load_mail_settings
@@ -63,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     **webhooks_settings.DEFAULTS,
     **delivery_settings.DEFAULTS,
     **notifications_settings.DEFAULTS,
+    **geography_settings.DEFAULTS,
     **inbound_limits.DEFAULTS,
 }
 
@@ -93,6 +96,7 @@ class Settings:
     webhooks: WebhookSettings | None = None  # likewise (the default queue file is there)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     mail: MailSettings | None = None  # None: no e-mail acknowledgement (refused in production)
+    geography: GeographySettings = field(default_factory=lambda: GeographySettings(package_dir=None))
 
     @property
     def is_production(self) -> bool:
@@ -151,6 +155,7 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
         webhooks=webhooks,
         delivery=load_delivery_settings(config),
         mail=load_mail_settings(config, production=production),
+        geography=load_geography_settings(config, production=production),
     )
 
 

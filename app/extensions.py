@@ -16,6 +16,7 @@ from app.connectors.retrieval import RightsRetriever
 from app.dossiers.audit import AuditTrail
 from app.dossiers.launches import LaunchLedger
 from app.dossiers.store import DossierStore
+from app.geography.communes import Communes
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Services:
     dossiers: DossierStore
     audit: AuditTrail
     launches: LaunchLedger
+    communes: Communes | None = None  # None: the communes' data is not installed (development only), typed in
 
 
 _SERVICES = "droits_connect_services"

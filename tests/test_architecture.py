@@ -32,6 +32,7 @@ CONTRACTS = {
     "the outbound HTTP layer knows no room and no Flask": ("app/outbound/__init__.py", "import flask"),
     "delivery never imports connectors, journeys or the sandbox": (
         "app/delivery/fhir.py", "import app.journeys.steps"),
+    "geography is reference data: no Flask, no HTTP, no other room": ("app/geography/communes.py", "import flask"),
     "notifications never import Flask, views, connectors or the sandbox": (
         "app/notifications/message.py", "import app.journeys.steps"),
 }

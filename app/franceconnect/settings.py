@@ -32,7 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "FC_CLIENT_ID": None,
     "FC_CLIENT_SECRET": None,
     "FC_ID_TOKEN_ALG": "ES256",
-    "FC_SCOPES": "openid " + " ".join(IDENTITE_PIVOT_SCOPES) + " email",
+    # preferred_username (the nom d'usage) left the identité pivot in v2: asked for on its own, so a person who has
+    # one does not type it (shared/reference/franceconnect.md, scopes on v2 fcp-low).
+    "FC_SCOPES": "openid " + " ".join(IDENTITE_PIVOT_SCOPES) + " email preferred_username",
     "FC_HTTP_TIMEOUT": 5.0,
     "FC_CLOCK_LEEWAY": 30,
     "FC_JWKS_REFRESH_INTERVAL": 60,

@@ -23,7 +23,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from app.journeys.prefill import DECLARED, ORGANISATION, Prefill, Value
+from app.journeys.labels import DECLARANT_LINK
+from app.journeys.prefill import DECLARED, FRANCECONNECT, ORGANISATION, Prefill, Value, full_name
 from app.model.identity import Identity
 from app.model.journey import JourneyContext, People
 from app.model.organisation import Organisation
@@ -46,6 +47,33 @@ def merge(prefill: Prefill, declared: Mapping[str, Any]) -> dict[str, Value]:
         else:
             values[name] = Value(typed, DECLARED)
     return values
+
+
+def expand_choices(values: Mapping[str, Value], identity: Identity, signed_in_at: str | None) -> dict[str, Value]:
+    """The form's « Vous-même » and « même personne » choices become the values they stand for, typed once.
+
+    `<role>_who = declarant`: the signed-in parent, with their certified name and the contact phone they typed
+    (its provenance kept). `trusted_same`: the personne à prévenir's name and phone. The choices themselves are not
+    stored; what they stand for replaces anything posted in the fields they hide."""
+    fields = dict(values)
+    phone = fields.get("phone")
+    for role in ("emergency", "guardian1"):
+        choice = fields.pop(f"{role}_who", None)
+        if choice is None or choice.value != "declarant":
+            continue
+        fields[f"{role}_name"] = Value(full_name(identity), FRANCECONNECT, signed_in_at)
+        fields.pop(f"{role}_phone", None)
+        if phone is not None:
+            fields[f"{role}_phone"] = phone
+        if role == "emergency":
+            fields["emergency_link"] = Value(DECLARANT_LINK, DECLARED)
+    same = fields.pop("trusted_same", None)
+    if same is not None and same.value is True:
+        for part in ("name", "phone"):
+            fields.pop(f"trusted_{part}", None)
+            if f"emergency_{part}" in fields:
+                fields[f"trusted_{part}"] = fields[f"emergency_{part}"]
+    return fields
 
 
 def split_beneficiaries(values: Mapping[str, Value]) -> tuple[dict[str, Value], list[dict[str, Value]]]:
@@ -95,7 +123,7 @@ def build_content(*, organisation: Organisation, context: JourneyContext, prefil
                   people: People, identity: Identity, results: Mapping[str, SourceResult],
                   available_sources: Collection[str], signed_in_at: str | None, patient_minor: bool | None,
                   submitted_at: str | None, draft_key: str | None = None) -> dict[str, Any]:
-    fields, typed = split_beneficiaries(merge(prefill, declared))
+    fields, typed = split_beneficiaries(expand_choices(merge(prefill, declared), identity, signed_in_at))
     content: dict[str, Any] = {
         "version": VERSION,
         "journey": context.journey,

@@ -105,7 +105,8 @@ def choice_field(field_name: str, options: dict[str, str], *, required: bool = T
     # validate_choice=False: `_Common.validate` checks the answer against `choices_of`, with a French message.
     choices = [SelectChoice("", "Choisir"), *(SelectChoice(value, text) for value, text in options.items())]
     return SelectField(label or labels.FIELDS[field_name], choices=choices,
-                       validators=[DataRequired(REQUIRED) if required else Optional()], validate_choice=False)
+                       validators=[DataRequired(REQUIRED) if required else Optional(), check.NoControlCharacters()],
+                       validate_choice=False)
 
 
 def consent_field(field_name: str, message: str) -> BooleanField:

@@ -13,8 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
-from wtforms.validators import DataRequired, Email, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
+from app.geography.communes import Communes
 from app.journeys import labels
 from app.journeys import validators as check
 from app.journeys.fields import (
@@ -32,14 +33,14 @@ from app.journeys.fields import (
 MAX_DECLARED_BENEFICIARIES = 5
 # The order of the fields on the pages (templates/journeys/*_form.html), which the error summary follows.
 _IDENTITY = ("birth_name", "usage_name", "first_names", "sex", "birth_date")
-_CONTACT = ("address", "address_complement", "postal_code", "city", "phone", "email")
+_CONTACT = ("address", "address_complement", "postal_code", "city", "city_code", "phone", "email")
 _INSURANCE = ("nir", "regime", "caisse")
 _CONSENTS = ("consent_accuracy", "consent_transmission")
 PREADMISSION_ORDER = (
     *_IDENTITY, "birth_place", "birth_country", *_CONTACT, *_INSURANCE, "amo_start", "amo_end", "exoneration",
-    "c2s", "complementary_name", "complementary_number", "medecin_traitant", "emergency_name", "emergency_phone",
-    "emergency_link", "trusted_name", "trusted_phone", "guardian1_name", "guardian1_phone", "guardian2_name",
-    "guardian2_phone", *_CONSENTS,
+    "c2s", "complementary_name", "complementary_number", "medecin_traitant", "emergency_who", "emergency_name",
+    "emergency_phone", "emergency_link", "trusted_same", "trusted_name", "trusted_phone", "guardian1_who",
+    "guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone", *_CONSENTS,
 )
 
 
@@ -81,7 +82,10 @@ class _Common(JourneyForm):
     address = address_field("address")
     address_complement = address_field("address_complement", required=False)
     postal_code = text_field("postal_code", check.PostalCode(), maximum=10)
-    city = address_field("city", maximum=80)
+    city = address_field("city", maximum=80)  # typed only where the communes' data is not installed
+    # Otherwise chosen among the communes of the postal code (`offer_communes`); its INSEE code is kept.
+    city_code = SelectField(labels.FIELDS["city"], choices=[], validate_choice=False,
+                            validators=[Optional(), check.NoControlCharacters()])
     phone = phone_field("phone")
     email = text_field("email", Email("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
                                 check_deliverability=False), maximum=254)
@@ -94,6 +98,8 @@ class _Common(JourneyForm):
                                          "Cochez cette case pour que le dossier soit transmis.")
 
     choices_of = {"sex": labels.SEXES, "regime": labels.REGIMES, "c2s": labels.C2S_DECLARED}
+    communes: Communes | None = None  # set by `offer_communes`
+    city_name: str | None = None  # the chosen commune's name, once checked
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -102,7 +108,58 @@ class _Common(JourneyForm):
             if field is not None and field.data and field.data not in options:
                 field.errors = [*field.errors, "Choisissez une des réponses proposées."]
                 valid = False
-        return self.rules() and valid
+        return all([self.check_commune(), self.rules()]) and valid
+
+    def offer_communes(self, communes: Communes) -> None:
+        """The commune's choices: the communes of the postal code as typed; when there is one, it is chosen."""
+        self.communes = communes
+        field = self._fields.get("city_code")
+        if field is None:
+            return
+        found = self._communes_of_postal_code()
+        field.choices = [SelectChoice("", "Choisir"), *(SelectChoice(c.code, c.name) for c in found)]
+        if len(found) == 1 and not field.data:
+            field.data = found[0].code
+
+    def _communes_of_postal_code(self) -> tuple:
+        field = self._fields.get("postal_code")
+        if self.communes is None or field is None or not isinstance(field.data, str):
+            return ()
+        try:
+            return self.communes.for_postal_code(check.clean_postal_code(field.data))
+        except check.InvalidValue:
+            return ()
+
+    def find_communes(self) -> bool:
+        """« Trouver la commune »: only the postal code is checked, so the page comes back with its communes."""
+        postal_code = self._fields.get("postal_code")
+        if postal_code is None or not postal_code.validate(self):
+            return False
+        return self.check_commune(choosing=True)
+
+    def check_commune(self, *, choosing: bool = False) -> bool:
+        """The commune must be one of the postal code's: a code from elsewhere, or made up, is refused."""
+        field, postal_code = self._fields.get("city_code"), self._fields.get("postal_code")
+        if field is None or self.communes is None or postal_code is None or postal_code.errors or not postal_code.data:
+            return True
+        if field.errors:
+            return False
+        found = {commune.code: commune for commune in self.communes.for_postal_code(postal_code.data)}
+        if not found:
+            postal_code.errors = [*postal_code.errors, "Aucune commune ne correspond à ce code postal : vérifiez-le."]
+            return False
+        if not field.data and len(found) == 1:
+            field.data = next(iter(found))
+        if not field.data:
+            if not choosing:
+                field.errors = [*field.errors, "Plusieurs communes ont ce code postal : choisissez la vôtre."]
+            return choosing
+        if field.data not in found:
+            field.data = None
+            field.errors = [*field.errors, "Choisissez une commune de ce code postal."]
+            return False
+        self.city_name = found[field.data].name
+        return True
 
     def rules(self) -> bool:
         return True
@@ -129,21 +186,45 @@ class PreadmissionForm(_Common):
                                       Pattern(r"[A-Za-z0-9 ./-]*", "Utilisez des lettres et des chiffres."),
                                       required=False, maximum=40)
     medecin_traitant = name_field("medecin_traitant", required=False)
+    # Offered when the signed-in parent admits their child: « Vous-même » names them with the contact phone.
+    emergency_who = RadioField(labels.FIELDS["emergency_who"], choices=[SelectChoice(w, w) for w in labels.WHO],
+                               validate_choice=False)
     emergency_name = name_field("emergency_name")
     emergency_phone = phone_field("emergency_phone")
-    emergency_link = name_field("emergency_link")
+    emergency_link = choice_field("emergency_link", labels.EMERGENCY_LINKS)
+    trusted_same = BooleanField(labels.FIELDS["trusted_same"])
     trusted_name = name_field("trusted_name", required=False)
     trusted_phone = phone_field("trusted_phone", required=False)
+    guardian1_who = RadioField(labels.FIELDS["guardian1_who"], choices=[SelectChoice(w, w) for w in labels.WHO],
+                               validate_choice=False)
     guardian1_name = name_field("guardian1_name", required=False)
     guardian1_phone = phone_field("guardian1_phone", required=False)
     guardian2_name = name_field("guardian2_name", required=False)
     guardian2_phone = phone_field("guardian2_phone", required=False)
 
-    choices_of = {**_Common.choices_of, "exoneration": labels.EXONERATION}
+    choices_of = {**_Common.choices_of, "exoneration": labels.EXONERATION, "emergency_link": labels.EMERGENCY_LINKS}
     rendered_order = PREADMISSION_ORDER
     # Set by the view: the certified birth date when there is one, and the day the patient's age is counted on.
     certified_birth_date: dt.date | None = None
     reference_day: dt.date | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        # What a choice stands for is not typed: the fields it hides are neither required nor read.
+        unread = {"emergency_who": ("emergency_name", "emergency_phone", "emergency_link"),
+                  "guardian1_who": ("guardian1_name", "guardian1_phone"),
+                  "trusted_same": ("trusted_name", "trusted_phone")}
+        for choice, names in unread.items():
+            if self.chosen(choice):
+                for name in names:
+                    if name in self._fields:
+                        field = self._fields[name]
+                        field.validators, field.data, field.raw_data = [Optional()], None, []
+        return super().validate(extra_validators)
+
+    def chosen(self, name: str) -> bool:
+        """The choice `name` names the signed-in parent (« Vous-même ») or the personne à prévenir again."""
+        field = self._fields.get(name)
+        return field is not None and field.data in ("declarant", True)
 
     def patient_is_minor(self) -> bool | None:
         field = self._fields.get("birth_date")
@@ -152,7 +233,12 @@ class PreadmissionForm(_Common):
 
     def rules(self) -> bool:
         valid = True
-        if self.patient_is_minor() and "guardian1_name" in self._fields:
+        for name in ("emergency_who", "guardian1_who"):
+            field = self._fields.get(name)
+            if field is not None and field.data not in labels.WHO:
+                field.errors = [*field.errors, "Choisissez une des réponses proposées."]
+                valid = False
+        if self.patient_is_minor() and "guardian1_name" in self._fields and not self.chosen("guardian1_who"):
             for field_name in ("guardian1_name", "guardian1_phone"):
                 field = self._fields[field_name]
                 if not field.data and not field.errors:
@@ -161,9 +247,9 @@ class PreadmissionForm(_Common):
                     valid = False
         if self.patient_is_minor() and "trusted_name" in self._fields:
             # The birth date was typed on this page: the law reserves the personne de confiance to adults.
-            for field_name in ("trusted_name", "trusted_phone"):
-                field = self._fields[field_name]
-                if field.data and not field.errors:
+            for field_name in ("trusted_same", "trusted_name", "trusted_phone"):
+                field = self._fields.get(field_name)
+                if field is not None and field.data and not field.errors:
                     field.errors = [*field.errors, "Un patient mineur ne désigne pas de personne de confiance : "
                                                    "laissez ce champ vide."]
                     valid = False
@@ -256,4 +342,6 @@ def declared_values(form: JourneyForm) -> dict:
             continue
         data = field.data
         values[field_name] = data.isoformat() if isinstance(data, dt.date) else data
+    if getattr(form, "city_name", None):
+        values["city"] = form.city_name  # the name of the commune chosen by its code, as the data spells it
     return values

@@ -33,6 +33,9 @@ FIELDS = {
     "emergency_name": "Nom et prénom de la personne à prévenir",
     "emergency_phone": "Téléphone de la personne à prévenir",
     "emergency_link": "Lien avec le patient",
+    "emergency_who": "Qui prévenir ?",
+    "guardian1_who": "Qui est le premier titulaire ?",
+    "trusted_same": "La personne de confiance est la personne à prévenir",
     "trusted_name": "Nom et prénom de la personne de confiance",
     "trusted_phone": "Téléphone de la personne de confiance",
     "guardian1_name": "Nom et prénom du premier titulaire",
@@ -54,6 +57,15 @@ FIELDS = {
 }
 
 SEXES = {"F": "Féminin", "M": "Masculin"}
+# Who is named where the signed-in parent may be the person asked for: themselves (their certified name and the
+# contact phone they typed), or someone else, typed in.
+WHO = ("declarant", "other")
+DECLARANT_LINK = "Parent"
+# The personne à prévenir's link to the patient: chosen, not typed; stored as the words shown (the delivery formats
+# carry it as text).
+EMERGENCY_LINKS = {word: word for word in (
+    "Conjoint ou conjointe", "Parent", "Enfant", "Frère ou sœur", "Autre membre de la famille", "Ami ou amie",
+    "Autre")}
 REGIMES = {"general": "Régime général (CPAM)", "agricole": "Régime agricole (MSA)", "autre": "Autre régime"}
 C2S = {
     "non": "Non",

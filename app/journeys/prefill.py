@@ -23,6 +23,9 @@ from app.model.rights import Beneficiary, C2SStatus, CnamRights
 FRANCECONNECT, CNAM, API_PARTICULIER, ORGANISATION, DECLARED = (
     "franceconnect", "cnam", "api_particulier", "organisation", "declared")
 SEXES = {"female": "F", "male": "M"}
+# A NIR's first digit: 1 a man, 2 a woman. 3 and 4 (people born abroad being registered) and 7 and 8 (temporary
+# numbers, NIA) are not definitive: nothing is derived from them and the form asks.
+_NIR_SEXES = {"1": "M", "2": "F"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,10 @@ def prefill(journey: str, identity: Identity, results: Mapping[str, SourceResult
     if kind == SELF:
         values.update(_own_identity(identity, signed_in_at, adhesion=journey == "adhesion"))
     elif kind == AYANT_DROIT and person is not None:
-        values.update(_ayant_droit_identity(person, cnam.insured, at, identity, signed_in_at))
+        values.update(_ayant_droit_identity(person, cnam.insured, at))
+    if "sex" not in values and person is not None and (sex := sex_of_nir(person.nir)):
+        # The CNAM certified this NIR for this person: its first digit says the sex the registry holds.
+        values["sex"] = Value(sex, CNAM, at)
     if identity.email:
         values["email"] = Value(identity.email, FRANCECONNECT, signed_in_at, editable=True)
 
@@ -83,9 +89,14 @@ def prefill(journey: str, identity: Identity, results: Mapping[str, SourceResult
 
     beneficiaries: tuple[dict[str, Value], ...] = ()
     if journey == "adhesion":
-        values["account_holder"] = Value(_full_name(identity), FRANCECONNECT, signed_in_at, editable=True)
+        values["account_holder"] = Value(full_name(identity), FRANCECONNECT, signed_in_at, editable=True)
         beneficiaries = _adhesion_beneficiaries(gaps, results, people.covered, at, cnam_reason)
     return Prefill(journey=journey, values=values, gaps=gaps, beneficiaries=beneficiaries)
+
+
+def sex_of_nir(nir: str | None) -> str | None:
+    """F or M from a definitive NIR (first digit 1 or 2); None for a temporary one or none."""
+    return _NIR_SEXES.get(nir[:1]) if nir else None
 
 
 def _ok(results: Mapping[str, SourceResult], source: str) -> Any:
@@ -149,18 +160,17 @@ def _own_identity(identity: Identity, at: str | None, *, adhesion: bool) -> dict
     return values
 
 
-def _ayant_droit_identity(person: Beneficiary, insured: Beneficiary, at: str | None, signed_in: Identity,
-                          signed_in_at: str | None) -> dict[str, Value]:
+def _ayant_droit_identity(person: Beneficiary, insured: Beneficiary, at: str | None) -> dict[str, Value]:
     values = _beneficiary_identity(person, at)
     if insured.nir:
         values["insured_nir"] = Value(insured.nir, CNAM, at)
-    # A parent pre-admitting their child is the first holder of parental authority we suggest; the form
-    # does not ask for one (and the suggestion goes) when the ayant droit is an adult.
-    values["guardian1_name"] = Value(_full_name(signed_in), FRANCECONNECT, signed_in_at, editable=True)
+    # A parent pre-admitting their child is offered as the first holder of parental authority and the personne à
+    # prévenir by a choice on the form (« Vous-même »), so neither their name nor their phone is typed again.
     return values
 
 
-def _full_name(identity: Identity) -> str:
+def full_name(identity: Identity) -> str:
+    """The signed-in person as they are called: first names and usage name (else birth name)."""
     return " ".join(filter(None, (identity.given_name, identity.preferred_username or identity.family_name)))
 
 

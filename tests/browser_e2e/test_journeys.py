@@ -173,26 +173,39 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert not any("LOUIS" in text for text in facts)
     # A minor: no personne de confiance, and the guardians' hint says the patient is a minor.
     assert page.locator("#trusted_name").count() == 0
-    assert page.locator("#guardians-hint").inner_text().startswith("Le patient est mineur")
+    assert page.locator("#guardians-hint").inner_text().startswith("L’enfant est mineur")
+    assert page.get_by_role("heading", name="Identité de l’enfant").is_visible()
+    assert "Lien avec l’enfant" in page.locator("label[for='emergency_link']").inner_text()
     assert page.get_by_text(re.compile("^Transmis par l’Assurance Maladie le ")).first.is_visible()
     assert page.get_by_text(re.compile(r"^Transmis par la Sécurité sociale \(API Particulier\) le ")).is_visible()
     assert page.get_by_text("Transmis par l’établissement").first.is_visible()
     for certified in ("nir", "birth_name", "first_names", "birth_date", "c2s"):
         assert page.locator(f"form [name='{certified}']").count() == 0, certified
-    # Suggestions are prefilled and can be changed.
-    assert page.locator("#guardian1_name").input_value() == "Pierre MERCIER"
+    # Suggestions are prefilled and can be changed; the sex comes from the certified NIR.
     assert page.locator("#birth_country").input_value() == "France"
-    # Louis is a minor: the first holder of parental authority is mandatory, and said so; the second is not.
-    for field_id, optional in [("guardian1_name", False), ("guardian1_phone", False), ("guardian2_name", True)]:
-        label = page.locator(f"label[for='{field_id}']").inner_text()
-        assert ("(facultatif)" in label) is optional, label
-        assert (page.locator(f"#{field_id}").get_attribute("required") is None) is optional, field_id
+    assert page.locator('[data-field="sex"][data-source="cnam"]').inner_text() == "Masculin"
+    assert page.locator("form [name='sex']").count() == 0
+    # The parent is offered as the first holder of parental authority, with the phone typed once above; the
+    # fields below are for another person only.
+    assert page.get_by_label(re.compile("^Vous-même, Pierre DUBOIS")).first.is_checked()
+    for field_id in ("guardian1_name", "guardian1_phone", "guardian2_name"):
+        assert "(facultatif)" in page.locator(f"label[for='{field_id}']").inner_text(), field_id
     audit(page, "formulaire")
 
-    fill(page, {"sex": "M", "birth_place": "Pontoise", "address": "12 rue de l’Église", "postal_code": "95300",
-                "city": "Pontoise", "phone": "06 12 34 56 78", "emergency_name": "Sophie Mercier",
-                "emergency_phone": "01 23", "guardian1_phone": "06 11 22 33 44"})  # no link, a bad phone
+    fill(page, {"birth_place": "Pontoise", "address": "12 rue de l’Église", "postal_code": "95300",
+                "phone": "06 12 34 56 78"})
     page.get_by_label("J’atteste que les informations de ce dossier sont exactes.").check()
+    # The commune: among the postal code's, listed by « Trouver la commune » (no JavaScript needed).
+    submit_form(page, "Trouver la commune")
+    assert page.locator("#city_code option").all_inner_texts() == [
+        "Choisir", "Ennery", "Hérouville-en-Vexin", "Livilliers", "Pontoise"]
+    assert page.locator("#address").input_value() == "12 rue de l’Église"  # nothing typed is lost
+    assert page.locator("#consent_accuracy").is_checked()
+    audit(page, "formulaire-communes")
+    fill(page, {"city_code": "95500"})
+    # The personne à prévenir is someone else: typed, with no link and a bad phone.
+    page.locator("#emergency_who-1").check()
+    fill(page, {"emergency_name": "Sophie Mercier", "emergency_phone": "01 23"})
     page.get_by_label("J’accepte que ce dossier soit transmis à l’organisme qui me le demande.").check()
     submit_form(page, "Vérifier mon dossier")
 
@@ -207,15 +220,15 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     page.get_by_role("alert").get_by_role("link", name=re.compile("^Téléphone de la personne à prévenir")).click()
     assert page.evaluate("() => document.activeElement.id") == "emergency_phone"
 
-    fill(page, {"emergency_phone": "06 98 76 54 32", "emergency_link": "Mère"})
+    fill(page, {"emergency_phone": "06 98 76 54 32", "emergency_link": "Parent"})
     submit_form(page, "Vérifier mon dossier")
     past_attachments(page)
 
     assert path_of(page).endswith("/verification"), page.url
     assert page.title().startswith("Vérifiez votre dossier")
     review = page.locator("main").inner_text()
-    for shown in ("Sophie Mercier", "06 98 76 54 32", "Mère", "Pierre MERCIER", "06 11 22 33 44", "Louis",
-                  "Cardiologie", "Dossier rempli par"):
+    for shown in ("Sophie Mercier", "06 98 76 54 32", "Parent", "Pierre DUBOIS", "06 12 34 56 78", "Louis",
+                  "Cardiologie", "Dossier rempli par", "Pontoise"):
         assert shown in review, shown
     assert page.locator('[data-field="emergency_name"][data-source="declared"]').inner_text() == "Sophie Mercier"
     audit(page, "verification")
@@ -232,11 +245,14 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert content["stay"]["date"]["value"] == STAY and content["stay"]["service"]["value"] == "Cardiologie"
     assert content["patient"] == {"kind": "ayant_droit", "minor": True}
     assert fields["emergency_name"] == {"value": "Sophie Mercier", "source": "declared", "at": None}
-    assert fields["emergency_phone"]["value"] == "+33698765432" and fields["emergency_link"]["value"] == "Mère"
-    assert fields["guardian1_phone"]["value"] == "+33611223344"
-    assert fields["guardian1_name"]["value"] == "Pierre MERCIER"
+    assert fields["emergency_phone"]["value"] == "+33698765432" and fields["emergency_link"]["value"] == "Parent"
+    # « Vous-même »: the parent's certified name and the phone typed once, in the coordinates.
+    assert fields["guardian1_phone"] == fields["phone"] and fields["phone"]["value"] == "+33612345678"
+    assert (fields["guardian1_name"]["value"], fields["guardian1_name"]["source"]) == ("Pierre DUBOIS",
+                                                                                      "franceconnect")
     assert (fields["first_names"]["value"], fields["first_names"]["source"]) == ("LOUIS", "cnam")
-    assert fields["sex"] == {"value": "M", "source": "declared", "at": None}
+    assert (fields["sex"]["value"], fields["sex"]["source"]) == ("M", "cnam")
+    assert (fields["city"]["value"], fields["city_code"]["value"]) == ("Pontoise", "95500")
     assert fields["address"]["value"] == "12 rue de l’Église" and fields["postal_code"]["value"] == "95300"
 
 
@@ -267,7 +283,7 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     assert page.get_by_text(re.compile("^Transmis par l’Assurance Maladie le ")).first.is_visible()
     assert page.locator("#account_holder").input_value() == "Angela Claire Louise DUBOIS"  # proposed
     start = (TODAY + dt.timedelta(days=15)).isoformat()
-    fill(page, {"address": "3 place de la Mairie", "postal_code": "75011", "city": "Paris",
+    fill(page, {"address": "3 place de la Mairie", "postal_code": "75011",  # one commune: Paris, chosen for her
                 "phone": "01 43 55 12 34", "start_date": start, "previous_insurer": "Mutuelle Ancienne",
                 "iban": "FR76 3000 6000 0112 3456 7890 188", "account_holder": "Angela Dubois"})
     for consent in ("consent_sepa", "consent_noemie", "consent_accuracy", "consent_transmission"):
@@ -340,8 +356,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     assert path_of(page).endswith("/formulaire")
     assert page.get_by_text("Certifié par FranceConnect").first.is_visible()
     type_into(page, "address", "5 avenue des Lilas")
-    type_into(page, "postal_code", "75020")
-    type_into(page, "city", "Paris")
+    type_into(page, "postal_code", "75020")  # one commune, Paris: nothing to choose
     type_into(page, "phone", "0612345678")
     type_into(page, "emergency_name", "Marc Dubois")
     type_into(page, "emergency_phone", "0698765432")  # the link to the patient is forgotten
@@ -362,7 +377,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     assert focused(page)["text"].startswith("Lien avec le patient")
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "emergency_link"
-    page.keyboard.type("Frère")
+    page.keyboard.type("Frère")  # a list: typing its first letters chooses « Frère ou sœur »
     tab_to(page, "^Vérifier mon dossier$")
     press_and_wait(page, "Enter")
 
@@ -372,7 +387,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     press_and_wait(page, "Enter")
 
     assert path_of(page).endswith("/verification"), page.url
-    assert "Frère" in page.locator("main").inner_text()
+    assert "Frère ou sœur" in page.locator("main").inner_text()
     page.shots.take("verification")
     tab_to(page, f"^Envoyer à {HOSPITAL}$")
     press_and_wait(page, "Enter")
@@ -382,7 +397,8 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     content = stored(stack, reference)
     assert content["patient"] == {"kind": "self", "minor": False}
     fields = content["fields"]
-    assert fields["emergency_name"]["value"] == "Marc Dubois" and fields["emergency_link"]["value"] == "Frère"
+    assert fields["emergency_name"]["value"] == "Marc Dubois"
+    assert fields["emergency_link"]["value"] == "Frère ou sœur" and fields["city"]["value"] == "Paris"
     assert fields["address"]["value"] == "5 avenue des Lilas" and fields["phone"]["value"] == "+33612345678"
     assert fields["consent_accuracy"]["value"] is True and fields["consent_transmission"]["value"] is True
     assert fields["birth_name"] == {"value": "DUBOIS", "source": "franceconnect", "at": fields["birth_name"]["at"]}
@@ -421,9 +437,9 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
     assert page.locator('[data-field="birth_name"][data-source="franceconnect"]').is_visible()
     assert page.locator('[data-field="c2s"][data-source="api_particulier"]').is_visible()
     audit(page, "formulaire-source-indisponible")
-    fill(page, {"address": "5 avenue des Lilas", "postal_code": "75020", "city": "Paris", "phone": "0612345678",
+    fill(page, {"address": "5 avenue des Lilas", "postal_code": "75020", "phone": "0612345678",
                 "nir": "2 62 08 75 107 901 69", "regime": "general", "caisse": "CPAM de Paris",
-                "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère"})
+                "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
     page.locator("#consent_accuracy").check()
     page.locator("#consent_transmission").check()
     submit_form(page, "Vérifier mon dossier")

@@ -43,7 +43,7 @@ def test_an_adhesion_from_the_demo_portal_and_back(page, stack):
     submit_form(page, "Continuer")
     start = page.locator("#start_date").input_value()
     assert start == (dt.date.today() + dt.timedelta(days=30)).isoformat()  # the date chosen on the portal
-    fill(page, {"address": "3 place de la Mairie", "postal_code": "75011", "city": "Paris",
+    fill(page, {"address": "3 place de la Mairie", "postal_code": "75011",
                 "phone": "01 43 55 12 34", "previous_insurer": "Mutuelle Ancienne",
                 "iban": "FR7630006000011234567890189", "account_holder": "Angela Dubois"})
     for consent in ("consent_sepa", "consent_accuracy", "consent_transmission"):

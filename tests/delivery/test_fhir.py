@@ -166,7 +166,8 @@ def test_provenance_says_who_gave_what_and_when():
 
 def test_a_declared_value_of_someone_else_is_authored_by_the_declarant():
     bundle = to_fhir_bundle(fixtures.preadmission_of_child(), fixtures.CHU)
-    [declared] = _provenance_of(bundle, "Patient.gender")
+    # The child's sex now comes from her certified NIR; her address was typed by her father.
+    [declared] = _provenance_of(bundle, "Patient.address.postalCode")
     author = _by_url(bundle)[declared["agent"][0]["who"]["reference"]]
     assert author["resourceType"] == "RelatedPerson" and author["name"][0]["family"] == "MERCIER"
 

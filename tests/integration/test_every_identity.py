@@ -3,8 +3,8 @@ HTTP from a signed launch link: the journey's first step and its form, or a Fren
 
 | outcome                         | identities                                                                  |
 |---------------------------------|-----------------------------------------------------------------------------|
-| « Qui est concerné ? », then    | all the others; `genre_indéfini` is asked its sex, `prénom_composé_avec_    |
-| the form                        | espace` keeps « Jean Philippe » as one first name                          |
+| « Qui est concerné ? », then    | all the others; `genre_indéfini` gets its sex from its certified NIR,       |
+| the form                        | `prénom_composé_avec_espace` keeps « Jean Philippe » as one first name      |
 | FranceConnect's refusal, then   | `sans_genre`, `sans_prenom`, `sans_nom_naissance`, `sans_birthplace`,       |
 | « FranceConnect ne répond pas » | `mois_00` (FC's Y600006); `sans_mail`, `sans_mail_sans_tel` (the journeys   |
 |                                 | ask for the email scope)                                                    |
@@ -74,7 +74,9 @@ def test_the_pre_admission_form_opens_for_the_person_themselves(stack, login):
         # The NIR is certified with its key, also when the CNAM gave 13 characters (sans_telephone).
         assert nir_fr(family.insured.nir) in page.text, login
     sex_asked = 'name="sex"' in page.text and "disabled" not in _field(page.text, "sex")
-    assert sex_asked == (identity.gender == "unspecified"), login
+    # An unspecified gender is asked, unless the CNAM certified a definitive NIR (first digit 1 or 2) that says it.
+    nir_says_sex = family is not None and family.insured.nir[:1] in ("1", "2")
+    assert sex_asked == (identity.gender == "unspecified" and not nir_says_sex), login
 
 
 @pytest.mark.parametrize("journey", JOURNEYS)

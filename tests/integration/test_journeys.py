@@ -82,8 +82,12 @@ def provenance(content: dict) -> dict[str, str]:
 
 
 def assert_page_shows(html: str, content: dict) -> None:
-    """The receipt shows every stored value with the source it was stored with."""
+    """The receipt shows every stored value with the source it was stored with (the commune by its name only:
+    its INSEE code, `city_code`, is for the organisation's systems)."""
+    assert "city_code" not in content["fields"] or 'data-field="city"' in html
     for name, field in content["fields"].items():
+        if name == "city_code":
+            continue
         assert f'data-field="{name}" data-source="{field["source"]}"' in html, name
 
 
@@ -149,9 +153,12 @@ def test_a_parent_pre_admits_a_child(stack, caplog):
     assert "Louis MERCIER, né(e) le 12 juin 2014 (enfant)" in browser.page.text
     browser.submit("Continuer", extra={"patient": "ayant_droit:1"})
     assert "Identité transmise par l’Assurance Maladie" in browser.page.text
-    fill(browser, {"sex": "M"}, drop=("guardian1_phone",))
+    assert "sex" not in field_names(browser.page.text)  # the certified NIR says it
+    assert 'name="emergency_who" value="declarant" checked' in browser.page.text
+    fill(browser, {"sex": "F", "guardian1_who": "other"}, drop=("guardian1_phone",))
     assert "au moins un titulaire de l’autorité parentale" in browser.page.text  # Louis is a minor
-    fill(browser, {"sex": "M"})
+    # The parent keeps « Vous-même » for both: their phone is typed once, in the coordinates.
+    fill(browser, {"sex": "M", "guardian1_who": "declarant", "emergency_who": "declarant"})
     reference = send(browser)
 
     content = stored(stack, reference)
@@ -163,10 +170,15 @@ def test_a_parent_pre_admits_a_child(stack, caplog):
         "cnam"}
     assert fields["insured_nir"]["value"] == "169039527790269"
     assert fields["medecin_traitant"]["value"] == "NADIA HAMIDI"
-    assert sources["sex"] == sources["birth_place"] == "declared"
-    assert fields["guardian1_name"] == {"value": "Pierre MERCIER", "source": "franceconnect",
-                                        "at": fields["guardian1_name"]["at"]}  # the suggestion, kept
+    assert fields["sex"]["value"] == "M" and sources["sex"] == "cnam"  # the posted « F » was never read
+    assert sources["birth_place"] == "declared"
+    assert fields["guardian1_name"] == {"value": "Pierre DUBOIS", "source": "franceconnect",
+                                        "at": fields["guardian1_name"]["at"]}  # the signed-in parent
+    assert fields["emergency_name"]["value"] == "Pierre DUBOIS" and fields["emergency_link"]["value"] == "Parent"
+    assert fields["phone"] == fields["emergency_phone"] == fields["guardian1_phone"]
     assert content["declarant"]["first_names"]["value"] == "Pierre"
+    # preferred_username is requested: the parent's usage name comes certified, never retyped.
+    assert content["declarant"]["usage_name"]["value"] == "DUBOIS"
     assert fields["c2s"] == {"value": "non", "source": "api_particulier", "at": fields["c2s"]["at"]}
     assert_page_shows(browser.page.text, content)
     # Logs carry references and codes, never what the dossier holds.
@@ -276,7 +288,8 @@ def test_a_declined_source_is_neither_requested_nor_called(stack):
 
 HOSTILE = [
     ({"address": "A" * 10_000}, 200, "ne doit pas dépasser 150 caractères"),
-    ({"city": "Paris\x00"}, 200, "caractères non autorisés"),
+    ({"city_code": "95500\x00"}, 200, "caractères non autorisés"),
+    ({"city_code": "13055"}, 200, "Choisissez une commune de ce code postal"),  # Marseille, not of 95300
     ({"emergency_name": "<script>alert(1)</script>"}, 200, "Utilisez uniquement des lettres"),
     ({"usage_name": "\u202eSIOBUD"}, 200, "caractères non autorisés"),
     ({"postal_code": "00000"}, 200, "code postal"),

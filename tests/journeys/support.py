@@ -17,11 +17,13 @@ DECLARED = {
     "birth_name": "MERCIER", "usage_name": "", "first_names": "Louis", "sex": "M", "birth_date": "2014-06-12",
     "birth_place": "Pontoise", "birth_country": "France",
     "address": "12 rue de l’Église", "address_complement": "", "postal_code": "95300", "city": "Pontoise",
+    "city_code": "95500",
     "phone": "06 12 34 56 78", "email": "contact@yopmail.com",
     "nir": "1 69 03 95 277 902 69", "regime": "general", "caisse": "CPAM du Val-d'Oise",
     "amo_start": "", "amo_end": "", "exoneration": "", "c2s": "inconnu",
     "complementary_name": "", "complementary_number": "", "medecin_traitant": "",
-    "emergency_name": "Sophie Dubois", "emergency_phone": "0698765432", "emergency_link": "Épouse",
+    "emergency_who": "other", "guardian1_who": "other",  # « Vous-même » is tested on its own
+    "emergency_name": "Sophie Dubois", "emergency_phone": "0698765432", "emergency_link": "Conjoint ou conjointe",
     "trusted_name": "", "trusted_phone": "", "guardian1_name": "Pierre Dubois", "guardian1_phone": "0611223344",
     "guardian2_name": "", "guardian2_phone": "",
     "start_date": "", "iban": "FR76 3000 6000 0112 3456 7890 189", "account_holder": "Pierre Dubois",
@@ -55,4 +57,7 @@ def field_names(html: str, form_index: int = -1) -> list[str]:
     """The names of the inputs and selects of the page's form that holds them (not the logout form)."""
     forms = re.findall(r"<form[^>]*>(.*?)</form>", html, re.S)
     body = max(forms, key=len) if form_index == -1 else forms[form_index]
-    return list(dict.fromkeys(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', body)))
+    names = list(dict.fromkeys(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', body)))
+    if 'name="find_city"' in body and "city_code" not in names:
+        names.append("city_code")  # what a person chooses once « Trouver la commune » listed the communes
+    return names

@@ -18,10 +18,11 @@ STARTED = "2026-11-22T13:00:00+00:00"
 def test_merge_keeps_certified_values_and_the_source_of_unchanged_suggestions():
     values = prefill("preadmission", PIERRE, {"cnam": cnam_ok(family())}, People(patient="ayant_droit:1"),
                      signed_in_at=SIGNED_IN_AT)
-    merged = merge(values, {"birth_name": "PIRATE", "sex": "M", "email": PIERRE.email, "guardian1_name": "Paul X",
-                            "usage_name": "", "trusted_name": None})
+    merged = merge(values, {"birth_name": "PIRATE", "sex": "F", "email": PIERRE.email, "guardian1_name": "Paul X",
+                            "usage_name": "", "trusted_name": None, "birth_place": "Pontoise"})
     assert merged["birth_name"] == Value("MERCIER", "cnam", AT)  # never taken from what was typed
-    assert merged["sex"] == Value("M", "declared")
+    assert merged["sex"] == Value("M", "cnam", AT)  # derived from the certified NIR: a posted sex is ignored
+    assert merged["birth_place"] == Value("Pontoise", "declared")
     assert merged["email"].source == "franceconnect"  # unchanged suggestion
     assert merged["guardian1_name"] == Value("Paul X", "declared")  # changed suggestion
     assert "usage_name" not in merged and "trusted_name" not in merged

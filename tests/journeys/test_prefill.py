@@ -65,7 +65,24 @@ def test_usage_name_and_born_abroad_come_from_franceconnect():
 
 def test_an_unknown_gender_is_left_to_the_person():
     identity = dataclasses.replace(ANGELA, gender="other")
-    assert "sex" not in run(identity=identity).values
+    assert "sex" not in run(identity=identity, results={}).values
+
+
+def test_an_unspecified_gender_is_read_from_the_certified_nir():
+    identity = dataclasses.replace(ANGELA, gender="unspecified")
+    assert run(identity=identity).values["sex"] == Value("F", "cnam", AT)  # 2 62 08…
+
+
+@pytest.mark.parametrize("first_digit", ["3", "4", "7", "8"])
+def test_a_temporary_nir_says_nothing_of_the_sex(first_digit):
+    child = dataclasses.replace(family().beneficiaries[1], nir=first_digit + "14069527791187")
+    cnam = dataclasses.replace(family(), beneficiaries=(family().beneficiaries[0], child))
+    result = run(identity=PIERRE, results={"cnam": cnam_ok(cnam)}, people=People(patient="ayant_droit:1"))
+    assert "sex" not in result.values
+
+
+def test_a_nir_typed_for_someone_else_certifies_no_sex():
+    assert "sex" not in run(people=People(patient="other")).values
 
 
 def test_a_parent_admitting_their_child():
@@ -75,11 +92,13 @@ def test_a_parent_admitting_their_child():
     assert {name: v[name].value for name in ("birth_name", "first_names", "birth_date", "nir")} == {
         "birth_name": "MERCIER", "first_names": "LOUIS", "birth_date": "2014-06-12", "nir": "114069527791187"}
     assert {v[name].source for name in ("birth_name", "first_names", "birth_date", "nir", "caisse")} == {"cnam"}
-    assert "sex" not in v and "birth_place" not in v  # not in the CNAM's answer: typed in
+    assert v["sex"] == Value("M", "cnam", AT)  # the certified NIR starts with 1
+    assert "birth_place" not in v  # not in the CNAM's answer: typed in
     assert v["insured_nir"] == Value("169039527790269", "cnam", AT)
     assert v["medecin_traitant"].value == "NADIA HAMIDI"
     assert v["c2s"].value == "non"  # the household's status
-    assert v["guardian1_name"] == Value("Pierre DUBOIS", "franceconnect", SIGNED_IN_AT, editable=True)
+    # The parent is offered as « Vous-même » on the form, not as a name to retype or correct.
+    assert "guardian1_name" not in v
 
 
 def test_a_beneficiary_without_medecin_traitant_is_certified_as_having_none():
@@ -171,7 +190,6 @@ def test_an_ayant_droit_of_an_insured_without_nir_gets_no_insured_nir():
     result = run(identity=PIERRE, results={"cnam": cnam_ok(dataclasses.replace(family(), insured=parent))},
                  people=People(patient="ayant_droit:1"))
     assert "insured_nir" not in result.values and result.values["nir"].value == "114069527791187"
-    assert result.values["guardian1_name"].value == "Pierre DUBOIS"
 
 
 def test_born_in_france_without_a_commune_gets_no_place_of_birth():
@@ -201,8 +219,9 @@ def test_a_caisse_is_shown_by_its_label_else_its_code(caisse, shown, code):
 @pytest.mark.parametrize("journey", ["preadmission", "adhesion"])
 @pytest.mark.parametrize("gender", ["unspecified", ""])
 def test_an_unspecified_or_missing_gender_is_asked_not_certified(journey, gender):
-    # The form's sex is F or M (the hospital's record, the NIR's first digit): the person declares it.
-    result = run(journey, identity=dataclasses.replace(ANGELA, gender=gender))
+    # The form's sex is F or M (the hospital's record, the NIR's first digit): without a certified NIR (the CNAM
+    # not asked), the person declares it.
+    result = run(journey, identity=dataclasses.replace(ANGELA, gender=gender), results={})
     assert "sex" not in result.values and not result.certified("sex")
     assert result.certified("birth_name") and result.certified("first_names")
 

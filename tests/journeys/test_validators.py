@@ -138,8 +138,11 @@ VALID = {
     "birth_name": "DUPONT", "first_names": "Jean", "sex": "M", "birth_date": "1980-01-02", "birth_country": "France",
     "address": "12 rue de la Paix", "postal_code": "75002", "city": "Paris", "phone": "0612345678",
     "email": "jean.dupont@yopmail.com", "nir": "262087510790169", "regime": "general", "caisse": "CPAM de Paris",
-    "c2s": "non", "emergency_name": "Marie Dupont", "emergency_phone": "0698765432", "emergency_link": "Épouse",
+    "c2s": "non", "emergency_name": "Marie Dupont", "emergency_phone": "0698765432",
+    "emergency_link": "Conjoint ou conjointe",
     "consent_accuracy": "y", "consent_transmission": "y",
+    # The whole form, as a parent admitting their child gets it: « Une autre personne » types them in.
+    "emergency_who": "other", "guardian1_who": "other",
 }
 TODAY = dt.date.today()
 HOSTILE = [
@@ -266,3 +269,30 @@ def test_a_normalised_phone_is_shown_back_the_french_way(app):
         form = PhoneForm(data={"phone": "+33612345678"})
         assert 'value="06 12 34 56 78"' in form.phone()
         assert PhoneForm(data={"phone": "+590690123456"}).phone._value() == "+590690123456"
+
+
+def test_the_parent_chosen_as_the_person_asked_for_types_nothing_more(app):
+    child = {**VALID, "birth_date": (TODAY - dt.timedelta(days=365 * 10)).isoformat(),
+             "emergency_who": "declarant", "guardian1_who": "declarant",
+             "emergency_name": "<script>", "emergency_phone": "", "emergency_link": ""}
+    valid, form = check_form(app, PreadmissionForm, child)
+    assert valid, form.errors
+    assert form.emergency_name.data is None  # hidden by the choice: never read, never refused
+
+
+@pytest.mark.parametrize("answer", [None, "", "attacker", "declarant "])
+def test_the_choice_of_who_is_one_of_the_answers_offered(app, answer):
+    data = {**VALID, "emergency_who": answer} if answer is not None else {
+        k: v for k, v in VALID.items() if k != "emergency_who"}
+    valid, form = check_form(app, PreadmissionForm, data)
+    assert not valid and form.errors["emergency_who"] == ["Choisissez une des réponses proposées."]
+
+
+def test_the_same_personne_de_confiance_takes_nothing_typed(app):
+    valid, form = check_form(app, PreadmissionForm, {**VALID, "trusted_same": "y", "trusted_name": "<b>",
+                                                     "trusted_phone": "12"})
+    assert valid, form.errors
+    minor = {**VALID, "birth_date": (TODAY - dt.timedelta(days=365 * 10)).isoformat(), "trusted_same": "y",
+             "guardian1_name": "Pierre Dubois", "guardian1_phone": "0611223344"}
+    valid, form = check_form(app, PreadmissionForm, minor)
+    assert not valid and "personne de confiance" in form.errors["trusted_same"][0]

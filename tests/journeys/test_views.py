@@ -219,7 +219,7 @@ HOSTILE = [
     ("phone", "0" * 10_000, "ne doit pas dépasser 30 caractères"),
     ("address", "<script>alert(1)</script>", "ponctuation d’une adresse"),
     ("emergency_name", "Jean\x00Dupont", "caractères non autorisés"),
-    ("emergency_link", "\u202eami", "caractères non autorisés"),
+    ("emergency_link", "\u202eParent", "caractères non autorisés"),  # a choice now: refused, never normalised
     ("postal_code", "2A004", "code postal"),
     ("email", "<a href=x>@y", "adresse électronique valide"),
     ("consent_transmission", "", "Cochez cette case"),
@@ -238,7 +238,7 @@ def test_a_hostile_value_gets_an_accessible_field_error_and_no_draft(client, nam
     assert summary.startswith('<div class="error-summary" role="alert" tabindex="-1" autofocus')
     assert html.index("error-summary") < html.index("<h1>")
     assert f'<a href="#{name}">' in summary and message in summary
-    field = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    field = re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in field and f"{name}-error" in field
     assert f'id="{name}-error"' in html
     assert "<script>alert" not in html and "\x00" not in html and "<a href=x>" not in html
@@ -263,10 +263,36 @@ def test_a_minor_patient_needs_a_holder_of_parental_authority(client):
     sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
     html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
-    assert 'value="Pierre DUBOIS"' in html  # suggested from FranceConnect
+    # The parent is offered first, named as FranceConnect certifies them, with the phone they type once above.
+    assert "Vous-même, Pierre DUBOIS, au téléphone indiqué dans les coordonnées" in html
+    assert 'name="guardian1_who" value="declarant" checked' in html
     response = fill(client, f"{CHU}/formulaire", drop=("guardian1_name", "guardian1_phone"))
     assert response.status_code == 200 and "au moins un titulaire" in response.get_data(as_text=True)
     assert fill(client, f"{CHU}/formulaire").status_code == 303
+
+
+def test_a_parent_admitting_their_child_types_their_phone_once(client, app):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    me = {"emergency_who": "declarant", "guardian1_who": "declarant", "phone": "06 12 34 56 78"}
+    # What the hidden fields carry is not read: the choice stands for the parent.
+    response = fill(client, f"{CHU}/formulaire", {**me, "guardian1_name": "Intrus", "guardian1_phone": "0700000000"},
+                    drop=("emergency_name", "emergency_phone", "emergency_link"))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    fields = stored_content(app, client)["fields"]
+    phone = {"value": "+33612345678", "source": "declared", "at": None}
+    assert fields["phone"] == fields["emergency_phone"] == fields["guardian1_phone"] == phone
+    assert fields["emergency_name"]["value"] == fields["guardian1_name"]["value"] == "Pierre DUBOIS"
+    assert fields["guardian1_name"]["source"] == "franceconnect" and fields["emergency_link"]["value"] == "Parent"
+    assert not {"emergency_who", "guardian1_who"} & set(fields)
+
+
+def test_the_parent_is_offered_only_for_their_own_child(client):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "other"})
+    names = field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    assert "emergency_name" in names and not {"emergency_who", "guardian1_who"} & set(names)
 
 
 def test_an_adult_patient_is_not_asked_for_parental_authority(client):
@@ -317,11 +343,11 @@ def test_a_known_minor_patient_is_offered_no_personne_de_confiance(client):
     post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
     html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
     assert "trusted_name" not in field_names(html) and "Personne de confiance" not in html
-    assert "Le patient\n    est mineur : indiquez au moins un parent" in html
+    assert "L’enfant\n    est mineur : indiquez au moins un parent" in html
     # Sent anyway, it is not read.
-    assert fill(client, f"{CHU}/formulaire", {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678"}) \
-        .status_code == 303
-    assert "trusted_name" not in session_of(client).draft.values
+    sent = {"trusted_name": "Jean Dupont", "trusted_phone": "0612345678", "trusted_same": "y"}
+    assert fill(client, f"{CHU}/formulaire", sent).status_code == 303
+    assert not {"trusted_name", "trusted_same"} & set(session_of(client).draft.values)
 
 
 def test_an_adult_patient_is_still_offered_a_personne_de_confiance(client):
@@ -364,7 +390,8 @@ def test_the_sepa_mandate_has_one_reference_per_draft_the_day_and_the_place_of_s
     assert 'data-field="mandate_place">Pontoise<' in review
     assert session_of(client).draft.key not in review
     # Editing the same draft keeps its reference.
-    assert fill(client, f"{MUTUELLE}/formulaire", {"city": "Cergy", **START}).status_code == 303
+    cergy = {"postal_code": "95000", "city_code": "95127"}
+    assert fill(client, f"{MUTUELLE}/formulaire", {**cergy, **START}).status_code == 303
     review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
     assert RUM.search(review).group(1) == rum and 'data-field="mandate_place">Cergy<' in review
     assert post(client, f"{MUTUELLE}/envoi", {}, page=f"{MUTUELLE}/verification").status_code == 303
@@ -405,7 +432,7 @@ def test_a_c2s_beneficiary_is_told_first_that_the_c2s_already_covers_them_and_ma
     html = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
     assert ("la complémentaire santé solidaire (C2S).</strong> Elle prend déjà en charge" in html) is told
     if told:
-        form = html.index('<form method="post" novalidate>')
+        form = html.index(f'<form method="post" action="{MUTUELLE}/formulaire" novalidate>')
         assert html.index("<h1>") < html.index('data-c2s="beneficiary"') < form
     assert fill(client, f"{MUTUELLE}/formulaire", START).status_code == 303
 
@@ -560,3 +587,28 @@ def test_an_expired_receipt_token_is_refused(client, app):
     stranger = app.test_client()
     assert stranger.get(f"{CHU}/recepisse?jeton={old}").status_code == 303
     assert stranger.get(f"{CHU}/recepisse?jeton={fresh}").status_code == 200
+
+
+def test_the_personne_de_confiance_may_be_the_personne_a_prevenir_typed_once(client, app):
+    sign_in(client)
+    post(client, f"{CHU}/personnes", {"patient": "self"})
+    assert "trusted_same" in field_names(client.get(f"{CHU}/formulaire").get_data(as_text=True))
+    response = fill(client, f"{CHU}/formulaire", {"trusted_same": "y", "trusted_name": "Autre Nom"})
+    assert response.status_code == 303
+    assert post(client, f"{CHU}/envoi", {}, page=f"{CHU}/verification").status_code == 303
+    fields = stored_content(app, client)["fields"]
+    assert fields["trusted_name"] == fields["emergency_name"] and fields["trusted_phone"] == fields["emergency_phone"]
+    assert fields["trusted_name"]["value"] == "Sophie Dubois" and "trusted_same" not in fields
+
+
+def test_the_form_speaks_of_a_known_minor_as_the_child(client):
+    sign_in(client, identity=PIERRE, results={"cnam": cnam_ok(family())})
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:1"})
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    for wording in ("Identité de l’enfant", "Lien avec l’enfant", "L’enfant\n    est mineur",
+                    "l’établissement vous joindra à ce numéro pour l’enfant"):
+        assert wording in html, wording
+    assert "Identité du patient" not in html and "Lien avec le patient" not in html
+    post(client, f"{CHU}/personnes", {"patient": "ayant_droit:0"})  # his wife: an adult
+    html = client.get(f"{CHU}/formulaire").get_data(as_text=True)
+    assert "Identité du patient" in html and "l’enfant" not in html

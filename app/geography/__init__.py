@@ -1,0 +1,1 @@
+"""Reference geography: the communes of INSEE's Code officiel géographique, from Etalab's kept package."""
