@@ -236,7 +236,8 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
 
 def test_an_adhesion_with_an_iban_corrected(page, stack):
     page.goto(stack.service_url + launch(stack, "mutuelle-demo", ref="WEB-7"))
-    assert page.get_by_role("heading", level=1).inner_text().startswith(MUTUAL)
+    assert page.get_by_role("heading", level=1).inner_text() == "Adhésion en ligne"
+    assert MUTUAL in page.locator(".organisation-banner").inner_text()
     audit(page, "information")
 
     sign_in(page, stack, "test")
