@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+
+from tests.browser import refresh_target
 
 DEADLINE = 3.0  # seconds; the sandbox's "slow" fault answers after 5 s, beyond it
 
@@ -31,10 +33,13 @@ def sign_in(stack, login="test", faults=()):
     browser.submit(login, extra=[("provider_fault", fault) for fault in faults])
     consent = browser.submit("Continuer", follow=False)
     started = time.monotonic()
+    # The callback answers at once with « Nous récupérons vos droits… », which moves on to the retrieval.
     callback = browser.get(consent.headers["Location"], follow=False)
+    assert callback.status_code == 200 and "Nous récupérons vos droits" in callback.text
+    retrieval = browser.get(urljoin(callback.url, refresh_target(callback)), follow=False)
     duration = time.monotonic() - started
-    assert callback.status_code == 303, callback.status_code
-    assert urlsplit(callback.headers["Location"]).path == "/mon-espace"
+    assert retrieval.status_code == 303, retrieval.status_code
+    assert urlsplit(retrieval.headers["Location"]).path == "/mon-espace"
     page = browser.get(stack.service_url + "/mon-espace")
     assert page.status_code == 200
     return page, duration
