@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.extensions import services
 from app.franceconnect import views
 from app.franceconnect.client import RETRIEVAL_WINDOW, TokenResult, VerifiedSignIn
-from app.model.signin import SignInResult
+from app.model.signin import SignInRequest, SignInResult
 from app.sessions import VERIFIED_SIGN_IN
+from tests.franceconnect.fakefc import FakeFranceConnect
 from tests.franceconnect.test_views import PUBLIC_URL, assert_failed, callback, https_client, session_of, start_login
 
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="0;url=(/auth/recuperation\?id=[A-Za-z0-9]+)">')
@@ -22,9 +24,7 @@ REFRESH = re.compile(r'<meta http-equiv="refresh" content="0;url=(/auth/recupera
 
 @pytest.fixture
 def app(make_app):
-    return make_app(PUBLIC_URL=PUBLIC_URL, FC_ISSUER="https://fc.test/api/v2", RIGHTS_SOURCES=["c2s", "cnam"],
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test/droits", CNAM_API_KEY="cnam-test-key",
+    return make_app(PUBLIC_URL=PUBLIC_URL, FC_ISSUER="https://fc.test/api/v2",
                     FC_CLIENT_ID="6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950",
                     FC_CLIENT_SECRET="test-client-secret-0123456789abcdef")
 
@@ -36,8 +36,11 @@ def client(app):
 
 @pytest.fixture
 def calls(app):
-    """The sign-in hook, recorded: the identity only (the providers are the connectors' tests' business)."""
+    """The sign-in hook, recorded: the identity only (the providers are the connectors' tests' business); every
+    sign-in asks for both sources, as a journey's does (this room only sees that there are some)."""
     made = []
+    scopes = services(app).settings.franceconnect.scopes
+    views.room(app).plan = lambda next_path, chosen: SignInRequest(next_path, ("c2s", "cnam"), scopes)
 
     def hook(client, token, request):
         made.append((token.access_token, request.sources))
@@ -49,8 +52,6 @@ def calls(app):
 
 @pytest.fixture
 def fc(app):
-    from app.extensions import services
-    from tests.franceconnect.fakefc import FakeFranceConnect
     with FakeFranceConnect.for_settings(services(app).settings.franceconnect) as fake:
         yield fake
 
