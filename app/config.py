@@ -131,6 +131,10 @@ def load_settings(config: Mapping, *, instance_path: str | None = None) -> Setti
                 if instance_path is not None else None)
     if dossiers is not None:
         _check_organisations_retention(organisations, dossiers)
+        if dossiers.attachments.draft_hours * 3600 < session.absolute_lifetime:
+            # A draft lives as long as its session: its files must not be purged while it can still be sent.
+            raise ConfigError(f"ATTACHMENT_DRAFT_HOURS ({dossiers.attachments.draft_hours}) must cover "
+                              f"SESSION_ABSOLUTE_LIFETIME ({session.absolute_lifetime} seconds)")
         deployment.check_keys_apart(session.encryption_keys, dossiers.encryption_keys)
     webhooks = load_webhook_settings(config, instance_path=instance_path) if instance_path is not None else None
     return Settings(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, abort, current_app, g, request, send_file
+from flask import Flask, Request, Response, abort, current_app, g, request, send_file
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -103,6 +104,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     if not dsfr_available:
         log.warning("DSFR stylesheet not installed (run `npm ci`); the FranceConnect button uses plain styling")
     app.response_class = SessionCookieResponse
+    app.request_class = InMemoryUploadRequest
 
     @app.before_request
     def _correlation_id() -> None:
@@ -180,6 +182,15 @@ def init_app(app: Flask, settings: Settings) -> None:
         if request.path.startswith(API_PREFIX):
             return problems.response(settings.public_url, "internal-error", "An error on our side; retry later.")
         return pages.render_error("errors/500.html", 500)
+
+
+class InMemoryUploadRequest(Request):
+    """Uploaded files stay in memory until the dossiers room encrypts them: Werkzeug would spool any file over
+    500 KB to a temporary file, the person's identity document in clear on the disk. The body caps bound the
+    memory (MAX_CONTENT_LENGTH, and the upload step's own cap)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return io.BytesIO()
 
 
 class SessionCookieResponse(Response):

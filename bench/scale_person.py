@@ -25,7 +25,8 @@ from tests.browser import Browser
 from tests.journeys.support import DECLARED, REFERENCE, csrf_token, field_names
 
 STEPS = (("/auth/login", "login"), ("/auth/callback", "callback"), ("/personnes", "people"),
-         ("/formulaire", "form"), ("/verification", "review"), ("/envoi", "send"), ("/recepisse", "receipt"))
+         ("/formulaire", "form"), ("/pieces", "attachments"), ("/verification", "review"), ("/envoi", "send"),
+         ("/recepisse", "receipt"))
 TITLE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 
 
@@ -147,7 +148,8 @@ class Person:
         self._step(lambda: b.get(self.public + launch), "/preadmission/")
         self._step(self._sign_in, "/personnes")
         self._step(lambda: b.submit("Continuer", extra={"patient": "self"}), "/formulaire")
-        self._step(self._fill, "/verification")
+        self._step(self._fill, "/pieces")
+        self._step(lambda: b.submit("Continuer vers la vérification"), "/verification")
         self._step(lambda: b.submit("Envoyer à"), "/recepisse")
         found = REFERENCE.search(b.page.text)
         if found is None:

@@ -228,6 +228,14 @@ def test_an_organisation_may_not_keep_dossiers_longer_than_the_audit_trail(tmp_p
                          instance_path=str(tmp_path)).organisations["chu-x"].retention_days == 400
 
 
+def test_a_drafts_files_wait_at_least_as_long_as_its_session(tmp_path):
+    config = {**DEFAULTS, "ENVIRONMENT": "development", "SESSION_ABSOLUTE_LIFETIME": 8 * 3600}
+    with pytest.raises(ConfigError, match=r"ATTACHMENT_DRAFT_HOURS \(7\) must cover SESSION_ABSOLUTE_LIFETIME"):
+        load_settings({**config, "ATTACHMENT_DRAFT_HOURS": 7}, instance_path=str(tmp_path))
+    assert load_settings({**config, "ATTACHMENT_DRAFT_HOURS": 8},
+                         instance_path=str(tmp_path)).dossiers.attachments.draft_hours == 8
+
+
 def test_development_secret_key_is_one_key_for_workers_starting_together(tmp_path, monkeypatch):
     together = threading.Barrier(2, timeout=5)
     candidates = iter(("first-candidate", "second-candidate"))

@@ -8,7 +8,7 @@ import re
 import pytest
 
 SAMPLES = {"org_id": "chu-demo", "journey": "preadmission", "reference": "DC-AAAA-AAAA", "name": "connect.min.css",
-           "filename": "app.css", "motif": "annule"}
+           "filename": "app.css", "motif": "annule", "attachment_id": "att_" + "0" * 32}
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": None,
            "Content-Security-Policy": None, "Cross-Origin-Opener-Policy": "same-origin"}
 

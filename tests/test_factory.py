@@ -79,9 +79,10 @@ def test_signed_in_page_requires_a_session(client):
 
 
 def test_privacy_page_states_the_configured_retention(make_app):
-    app = make_app(DOSSIER_RETENTION_DAYS={"preadmission": 45, "adhesion": 20})
+    app = make_app(DOSSIER_RETENTION_DAYS={"preadmission": 45, "adhesion": 20}, ATTACHMENT_DRAFT_HOURS=12)
     html = app.test_client().get("/donnees-personnelles").get_data(as_text=True)
     assert "45 jours pour une pré-admission" in html and "20 jours pour une adhésion" in html
+    assert "au plus tard 12 heures après si vous n’envoyez pas le dossier" in " ".join(html.split())
 
 
 def test_logging_configured_by_the_host_gets_each_record_once(make_app):

@@ -1,5 +1,5 @@
-"""The pull API (`/api/v1/`): an organisation lists its dossiers, reads one (JSON, FHIR R4, HL7 v2.5) and
-acknowledges it.
+"""The pull API (`/api/v1/`): an organisation lists its dossiers, reads one (JSON, FHIR R4, HL7 v2.5), downloads
+its attached files and acknowledges it.
 
 Every request authenticates with the organisation's API key (auth.py) and sees only that organisation's
 dossiers: another organisation's dossier is the same 404 as an unknown one. No session, no cookie, no CSRF token:
@@ -9,6 +9,7 @@ identifiers and references, never a key nor any content.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from app.delivery import auth, fhir, hl7, problems
 from app.delivery.cursor import CursorSigner, InvalidCursor, Position
 from app.delivery.problems import Problem
 from app.delivery.schemas import DossierPageSchema, DossierSchema, DossierSummarySchema, ListQuerySchema
-from app.dossiers.errors import DossierNotFound
+from app.dossiers.errors import AttachmentNotFound, DossierNotFound
 from app.dossiers.store import DossierStore
+from app.model.attachment import ATTACHMENT_ID_PATTERN
 from app.model.dossier import REFERENCE_PATTERN, DossierSummary
 from app.model.organisation import Organisation
 
@@ -50,8 +52,19 @@ def reference_parameter(converter: ReferenceConverter) -> dict:
     return {"type": "string", "pattern": REFERENCE_PATTERN.pattern, "example": "DC-7K3M-Q9P2"}
 
 
+class AttachmentIdConverter(BaseConverter):
+    """An attachment's id in a path (att_ + 32 hexadecimal digits); anything else is no route, a 404."""
+
+    regex = ATTACHMENT_ID_PATTERN.pattern.strip("^$")
+
+
+def attachment_id_parameter(converter: AttachmentIdConverter) -> dict:
+    return {"type": "string", "pattern": ATTACHMENT_ID_PATTERN.pattern,
+            "example": "att_3f2a9c0e4b8d47f1a6c5e2d9b0f7a813"}
+
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
-               description="Dossiers of the calling organisation: list, read, acknowledge.")
+               description="Dossiers of the calling organisation: list, read, download their files, acknowledge.")
 
 UNAUTHENTICATED = {
     "missing": "Send the organisation's API key as `Authorization: Bearer dc_live_…`.",
@@ -194,6 +207,37 @@ def acknowledge_dossier(reference: str):
     if room().store.mark_delivered(summary.reference, retention_days=organisation.delivered_retention_days):
         log.info("api dossier %s acknowledged by %s", summary.reference, organisation.id)
     return room().store.summary(summary.reference)
+
+
+@bp.get("/dossiers/<reference:reference>/attachments/<attachment_id:attachment_id>")
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+             description="The file's bytes, with the media type listed in the dossier (`application/pdf`, "
+                         "`image/jpeg` or `image/png`).")
+@bp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="image/jpeg", success=True)
+@bp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="image/png", success=True)
+def download_attachment(reference: str, attachment_id: str):
+    """Download an attachment
+
+    One of the files listed in the dossier's `content.attachments`, by its `id`. Each download is written to the
+    audit trail. Check the bytes against the listed `sha256`. Another organisation's dossier, or a file that is
+    not this dossier's, is the same 404 as an unknown one.
+    """
+    organisation: Organisation = g.api_organisation
+    summary = _own(reference)
+    try:
+        file = room().store.download_attachment(summary.reference, attachment_id)
+    except AttachmentNotFound:
+        log.info("api attachment refused reason=attachment_not_found organisation=%s", organisation.id)
+        raise Problem("not-found", "This dossier has no attachment with this id.") from None
+    attachment = file.attachment
+    response = Response(file.data, mimetype=attachment.media_type)
+    # A download, never rendered in a browser tab: no name of the person's, ours from the kind and the id.
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[attachment.media_type]
+    response.headers["Content-Disposition"] = f'attachment; filename="{attachment.kind}-{attachment.id}.{extension}"'
+    digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"  # RFC 9530: the receiver can check what it got
+    log.info("api dossier %s attachment %s read by %s", summary.reference, attachment.id, organisation.id)
+    return response
 
 
 def _negotiate(offers: tuple[str, ...]) -> str:

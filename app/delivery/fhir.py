@@ -13,6 +13,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.coverage import Coverage
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
@@ -20,14 +21,14 @@ from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
 from app.delivery import fhir_coverage as coverage
+from app.delivery import fhir_documents, fhir_provenance
 from app.delivery import fhir_patient as people
-from app.delivery import fhir_provenance
 from app.delivery import fhir_values as v
 from app.model.dossier import StoredDossier
 from app.model.organisation import Organisation
 
 MODELS = {"Patient": Patient, "RelatedPerson": RelatedPerson, "Coverage": Coverage, "Encounter": Encounter,
-          "Organization": Organization, "Provenance": Provenance}
+          "Organization": Organization, "Provenance": Provenance, "DocumentReference": DocumentReference}
 
 
 def to_fhir_bundle(dossier: StoredDossier, organisation: Organisation) -> dict[str, Any]:
@@ -62,6 +63,8 @@ def _resources(dossier: StoredDossier, organisation: Organisation, content: dict
     beneficiaries = [f"beneficiary{i}" for i, _ in enumerate(content.get("beneficiaries", []))]
     for key, person in zip(beneficiaries, content.get("beneficiaries", []), strict=True):
         resources[key] = people.beneficiary(person, refs["patient"])
+    documents = fhir_documents.document_references(content, dossier.reference, refs["patient"])
+    resources.update({f"document{i}": document for i, document in enumerate(documents)})
     _add_provenance(dossier, content, resources, beneficiaries)
     return resources
 

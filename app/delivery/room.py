@@ -54,6 +54,8 @@ def init_app(app: Flask, *, store: DossierStore, organisations: Mapping[str, Org
         "description": "The organisation's API key (`flask organisations new-api-key`): `Bearer dc_live_…`."})
     app.url_map.converters["reference"] = api.ReferenceConverter
     smorest.register_converter(api.ReferenceConverter, api.reference_parameter)
+    app.url_map.converters["attachment_id"] = api.AttachmentIdConverter
+    smorest.register_converter(api.AttachmentIdConverter, api.attachment_id_parameter)
     smorest.register_blueprint(api.bp)
     docs.register(app, smorest.spec)
     _limit(app, settings, redis_url)

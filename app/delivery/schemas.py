@@ -11,6 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.model.attachment import ATTACHMENT_KINDS, MEDIA_TYPES
 from app.model.dossier import JOURNEYS, STATUSES
 
 SCHEMA_VERSION = "1"
@@ -111,6 +112,21 @@ class MandateSchema(ma.Schema):
         "description": "Place of signature: the city of the subscriber's address."})
 
 
+class AttachmentSchema(ma.Schema):
+    id = fields.String(required=True, metadata={"description": "The file's identifier in this dossier (`att_` and "
+                                                                "32 hexadecimal digits)."})
+    kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS), metadata={
+        "description": "`identity_document`, `rights_attestation` (attestation de droits), `mutuelle_card`, "
+                       "`convocation` (pre-admission); `rib`, `rights_attestation` (adhesion); `c2s_attestation` "
+                       "(either, when the C2S status could not be certified)."})
+    media_type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES), metadata={
+        "description": "Recognised from the content, never from the name: `application/pdf`, `image/jpeg` or "
+                       "`image/png`. Images are re-encoded without their metadata (EXIF, GPS)."})
+    size = fields.Integer(required=True, metadata={"description": "Bytes, as served by the download."})
+    sha256 = fields.String(required=True, metadata={"description": "SHA-256 of the file's bytes, hexadecimal: "
+                                                                  "check the download against it."})
+
+
 class SourceStatusSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(SOURCE_STATUSES))
     reason = fields.String(required=True, allow_none=True, metadata={"description": "English reason code."})
@@ -138,6 +154,10 @@ class ContentSchema(ma.Schema):
     offer = _provenances("Adhesion only: code, label, start_date — as your signed launch link said.")
     beneficiaries = fields.List(fields.Nested(BeneficiarySchema), metadata={
         "description": "Adhesion only: the people covered besides the subscriber."})
+    attachments = fields.List(fields.Nested(AttachmentSchema), metadata={
+        "description": "The files the person attached (pièces justificatives), possibly none. Download each one "
+                       "with `GET /api/v1/dossiers/{reference}/attachments/{id}`. The file names the person's "
+                       "device gave are not passed on (untrusted text)."})
     mandate = fields.Nested(MandateSchema, metadata={
         "description": "Adhesion only: the SEPA mandate the subscriber signed by sending the dossier. The consent "
                        "to the NOEMIE exchange is the value `consent_noemie` (true or false)."})

@@ -43,6 +43,8 @@ def _dossiers_commands(room: DossiersRoom) -> AppGroup:
         launches = room.launches.purge()
         webhooks = room.outbox.forget(delivered_for=OUTBOX_DELIVERED_KEPT, dead_for=OUTBOX_DEAD_KEPT)
         click.echo(f"Purged {report.dossiers} dossier(s) and {report.audit_events} audit event(s).")
+        if report.attachments:
+            click.echo(f"Purged {report.attachments} attachment(s).")
         if launches:
             click.echo(f"Forgot {launches} expired launch token(s).")
         if webhooks:

@@ -57,6 +57,16 @@ class DossierCipher:
             raise DossierDecryptionError("dossier content cannot be decrypted with the configured keys") from None
         return json.loads(plaintext)
 
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """An attachment's bytes, or its metadata, encrypted like a dossier's content."""
+        return self._fernet.encrypt(bytes(data))
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(bytes(token))
+        except InvalidToken:
+            raise DossierDecryptionError("an attachment cannot be decrypted with the configured keys") from None
+
     def rotate(self, token: bytes) -> bytes:
         """The same content encrypted with the first key."""
         try:

@@ -21,3 +21,19 @@ class InvalidDossier(DossierError, ValueError):
 
 class InvalidAuditEvent(DossierError, ValueError):
     """An audit event outside the vocabulary, or a field that could carry personal data."""
+
+
+class AttachmentNotFound(DossierError, LookupError):
+    """No such attachment for this draft or dossier."""
+
+
+class AttachmentRefused(DossierError, ValueError):
+    """A file beyond the caps; `reason` says which: file_too_large, too_many_files, total_too_large."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"attachment refused: {reason}")
+        self.reason = reason
+
+
+class AttachmentsChanged(DossierError):
+    """The draft's files are not those the dossier's content lists (one was removed meanwhile)."""

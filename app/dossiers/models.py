@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.model.attachment import ATTACHMENT_KINDS, MEDIA_TYPES
 from app.model.dossier import AUDIT_EVENTS, JOURNEYS, STATUSES
 from app.model.webhook import EVENT_TYPES, OUTBOX_STATUSES
 
@@ -167,3 +168,33 @@ class MailOutbox(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A file the person attached: bound to their draft (its idempotency key) until the dossier is stored, then to
+    the dossier (its reference, set in the submission's transaction).
+
+    `content` is the Fernet token of the file's bytes and `meta` that of its name and SHA-256, with the dossiers'
+    keys; what routes and purges the file (kind, media type, size, owner, dates) is in clear. A draft's files are
+    purged at `purge_after` if it is never sent; a dossier's go with it.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ATTACHMENT_KINDS), name="kind"),
+        CheckConstraint(_one_of("media_type", MEDIA_TYPES), name="media_type"),
+        CheckConstraint(_one_of("journey", JOURNEYS), name="journey"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "att_" + 32 hex
+    draft_key: Mapped[str] = mapped_column(String(128), index=True)
+    dossier_reference: Mapped[str | None] = mapped_column(String(16), index=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    journey: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    meta: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)

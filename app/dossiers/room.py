@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from app.dossiers import database
+from app.dossiers.attachments import AttachmentStore
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.launches import LaunchLedger
@@ -25,6 +26,7 @@ class DossiersRoom:
     launches: LaunchLedger
     outbox: Outbox
     mail_outbox: MailOutbox
+    attachments: AttachmentStore
 
 
 def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> DossiersRoom:
@@ -32,8 +34,10 @@ def open_room(settings: DossierSettings, *, upgrade_schema: bool = False) -> Dos
     `flask db upgrade` as a deployment step instead."""
     engine = database.make_engine(settings.database_uri)
     audit = AuditTrail(engine, pseudonym_key=settings.pseudonym_key, retention_days=settings.audit_retention_days)
-    store = DossierStore(engine, DossierCipher(settings.encryption_keys), audit=audit)
+    cipher = DossierCipher(settings.encryption_keys)
+    store = DossierStore(engine, cipher, audit=audit,
+                         attachments=AttachmentStore(engine, cipher, limits=settings.attachments))
     if upgrade_schema:
         database.ensure_schema(engine)
     return DossiersRoom(engine=engine, store=store, audit=audit, launches=LaunchLedger(engine), outbox=store.outbox,
-                       mail_outbox=store.mail_outbox)
+                       mail_outbox=store.mail_outbox, attachments=store.attachments)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.config_values import FERNET_HINT, ConfigError, as_number, as_str, fernet_keys, instance_secret
+from app.dossiers.attachments import AttachmentLimits
 from app.model.dossier import JOURNEYS
 from app.model.organisation import Organisation
 
@@ -30,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "DOSSIER_RETENTION_DAYS": None,  # None = DEFAULT_DOSSIER_RETENTION_DAYS
     "AUDIT_RETENTION_DAYS": 365,
     "AUDIT_PSEUDONYM_KEY": None,
+    # The person's files (pièces justificatives): a phone photo of a document is 1-4 MB, a scanned PDF less.
+    "ATTACHMENT_MAX_FILE_MB": 5,
+    "ATTACHMENT_MAX_COUNT": 8,
+    "ATTACHMENT_MAX_TOTAL_MB": 20,
+    "ATTACHMENT_DRAFT_HOURS": 24,  # a draft's files wait this long for their dossier, then the purge takes them
 }
 
 # How long a dossier is kept after its submission, delivered or not (the organisation keeps its own copy once
@@ -50,6 +56,7 @@ class DossierSettings:
     retention_days: Mapping[str, int]  # per journey, counted from the submission
     audit_retention_days: int
     pseudonym_key: str = field(repr=False)  # HMAC key turning a FranceConnect sub into an audit subject
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
 
     def retention_for(self, journey: str) -> int:
         return self.retention_days[journey]
@@ -94,6 +101,32 @@ def load_dossier_settings(config: Mapping, *, production: bool, instance_path: s
         retention_days=types.MappingProxyType(retention),
         audit_retention_days=audit_retention,
         pseudonym_key=pseudonym_key,
+        attachments=_attachment_limits(config),
+    )
+
+
+MEGABYTE = 1024 * 1024
+MAX_FILE_MB, MAX_TOTAL_MB, MAX_COUNT, MAX_DRAFT_HOURS = 20, 100, 20, 7 * 24
+
+
+def _bounded(config: Mapping, key: str, maximum: int) -> int:
+    number = as_number({key: config.get(key, DEFAULTS[key])}, key, int, 1)
+    if number > maximum:
+        raise ConfigError(f"{key} must be at most {maximum}, got {number}")
+    return number
+
+
+def _attachment_limits(config: Mapping) -> AttachmentLimits:
+    file_mb = _bounded(config, "ATTACHMENT_MAX_FILE_MB", MAX_FILE_MB)
+    total_mb = _bounded(config, "ATTACHMENT_MAX_TOTAL_MB", MAX_TOTAL_MB)
+    if total_mb < file_mb:
+        raise ConfigError(f"ATTACHMENT_MAX_TOTAL_MB ({total_mb}) must not be smaller than "
+                          f"ATTACHMENT_MAX_FILE_MB ({file_mb})")
+    return AttachmentLimits(
+        max_file_bytes=file_mb * MEGABYTE,
+        max_count=_bounded(config, "ATTACHMENT_MAX_COUNT", MAX_COUNT),
+        max_total_bytes=total_mb * MEGABYTE,
+        draft_hours=_bounded(config, "ATTACHMENT_DRAFT_HOURS", MAX_DRAFT_HOURS),
     )
 
 

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.dossiers import audit as audit_trail
 from app.dossiers import crypto
+from app.dossiers.attachments import AttachmentStore
 from app.dossiers.errors import DossierDecryptionError, DossierNotFound, InvalidDossier
 from app.dossiers.mail_outbox import MailOutbox, Render
 from app.dossiers.models import Dossier, UTCDateTime, utcnow
 from app.dossiers.outbox import Outbox
+from app.model.attachment import AttachmentFile
 from app.model.dossier import (
     JOURNEYS,
     STATUSES,
@@ -55,6 +57,7 @@ class DossierStore:
         clock: Callable[[], dt.datetime] = utcnow,
         outbox: Outbox | None = None,
         mail_outbox: MailOutbox | None = None,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.engine = engine
         self._cipher = cipher
@@ -62,6 +65,7 @@ class DossierStore:
         self._clock = clock
         self.outbox = outbox if outbox is not None else Outbox(engine, clock=clock)
         self.mail_outbox = mail_outbox if mail_outbox is not None else MailOutbox(engine, cipher, clock=clock)
+        self.attachments = attachments if attachments is not None else AttachmentStore(engine, cipher, clock=clock)
 
     def __repr__(self) -> str:
         return f"<DossierStore {self.engine.dialect.name}>"
@@ -77,12 +81,15 @@ class DossierStore:
         sub: str | None = None,
         events: Sequence[WebhookEvent] = (),
         acknowledgement: Render | None = None,
+        attachments: Sequence[str] = (),
     ) -> SubmittedDossier:
         """Store a dossier once per idempotency key; `sub` only feeds the audit event's pseudonym.
 
         `events` (webhook notices) are written to the outbox in the dossier's transaction, with its reference;
         a repeated submission writes none. Likewise the person's e-mail acknowledgement: `acknowledgement(reference)`
-        is rendered and written, encrypted, to the mail outbox.
+        is rendered and written, encrypted, to the mail outbox. And the draft's files whose ids the content lists
+        (`attachments`, bound to the draft by this idempotency key) become the dossier's: AttachmentsChanged, and
+        nothing stored, when one of them is no longer there.
 
         The same key again returns the first dossier with created=False, even when two requests race: the unique
         index decides and the loser re-reads the winner. A repeat that differs (content, organisation or journey)
@@ -121,6 +128,9 @@ class DossierStore:
                     mails = [self.mail_outbox.row(acknowledgement, reference, now)] if acknowledgement else []
                     session.add_all(mails)
                     mail_ids = [mail.id for mail in mails]
+                    # And with the files the content lists: they leave the draft and follow the dossier.
+                    self.attachments.bind(session, draft_key=idempotency_key, ids=attachments, reference=reference,
+                                          purge_after=now + dt.timedelta(days=retention_days))
             except IntegrityError:
                 existing = self._find(idempotency_key)
                 if existing is not None:
@@ -146,6 +156,16 @@ class DossierStore:
             purge_after=row.purge_after,
             content=self._cipher.decrypt(row.content),
         )
+
+    def download_attachment(self, reference: str, attachment_id: str) -> AttachmentFile:
+        """One of the dossier's files with its bytes, the download written to the audit trail (the kind as
+        detail); AttachmentNotFound unless the file belongs to this dossier."""
+        file = self.attachments.read(reference, attachment_id)
+        row = self._find_reference(reference)
+        self._audit.record("attachment_downloaded", journey=row.journey, organisation=row.organisation,
+                           detail=file.attachment.kind, dossier_reference=reference)
+        log.info("dossier %s: attachment %s downloaded", reference, attachment_id)
+        return file
 
     def summary(self, reference: str) -> DossierSummary:
         """What routes the dossier, without decrypting it; DossierNotFound when there is none."""
@@ -215,7 +235,7 @@ class DossierStore:
         now = now or self._clock()
         with Session(self.engine) as session, session.begin():
             audit_events = audit_trail.delete_due(session, now)
-        dossiers = undelivered = 0
+        dossiers = undelivered = files = 0
         while True:
             with Session(self.engine) as session, session.begin():
                 due = session.scalars(
@@ -236,18 +256,21 @@ class DossierStore:
                         detail="delivered" if row.status == "delivered" else "undelivered",
                         dossier_reference=row.reference,
                     ))
+                files += self.attachments.delete_for(session, [row.reference for row in purged])
                 dossiers += len(purged)
                 undelivered += sum(row.status != "delivered" for row in purged)
         if undelivered:
             log.warning("purged %d dossier(s) their organisation never pulled", undelivered)
-        log.info("purged %d dossier(s) and %d audit event(s)", dossiers, audit_events)
-        return PurgeReport(dossiers=dossiers, audit_events=audit_events)
+        files += self.attachments.purge_orphans(now)
+        log.info("purged %d dossier(s), %d attachment(s) and %d audit event(s)", dossiers, files, audit_events)
+        return PurgeReport(dossiers=dossiers, audit_events=audit_events, attachments=files)
 
     def rekey(self) -> int:
-        """Re-encrypt every dossier with the first key; return how many."""
+        """Re-encrypt every dossier, then every attachment, with the first key; return how many dossiers."""
         with Session(self.engine) as session:
             count = crypto.rekey(session, self._cipher)
-        log.info("re-encrypted %d dossier(s) with the first key", count)
+        files = self.attachments.rekey()
+        log.info("re-encrypted %d dossier(s) and %d attachment(s) with the first key", count, files)
         return count
 
     def reference_of(self, idempotency_key: str) -> str | None:

@@ -14,7 +14,7 @@ from flask import redirect, render_template, request
 from wtforms import DateField
 
 from app import sessions
-from app.journeys import labels, send_views, steps
+from app.journeys import attachment_views, labels, send_views, steps
 from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
 from app.journeys.prefill import Prefill
 from app.journeys.validators import add_months
@@ -29,7 +29,7 @@ def form(org_id: str):
     page_form = _build_form(state, values)
     if page_form.validate_on_submit():
         sessions.current().save_draft(declared_values(page_form), new_key=lambda: secrets.token_urlsafe(24))
-        return redirect(steps.step_url("review", org_id), 303)
+        return redirect(steps.step_url("attachments", org_id), 303)
     errors = steps.error_list(page_form)
     return render_template(
         f"journeys/{state.context.journey}_form.html",
@@ -107,7 +107,7 @@ def review(org_id: str):
     declared = _draft_values()
     if declared is None:
         steps.back_to("form", org_id)
-    content = state.content(declared, submitted_at=None)
+    content = attachment_views.with_attachments(state.content(declared, submitted_at=None), state.draft_key)
     return render_template(
         "journeys/review.html", state=state, content=content, labels=labels, organisation=state.organisation,
         context=state.context,

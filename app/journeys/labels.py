@@ -106,3 +106,25 @@ SECTIONS = {
 }
 DATES = frozenset({"birth_date", "amo_start", "amo_end", "c2s_since", "start_date", "date"})
 NIRS = frozenset({"nir", "insured_nir"})
+
+# Pièces justificatives: the label and the hint of each kind, on the upload page, the review and the receipt.
+ATTACHMENT_KINDS = {
+    "identity_document": ("Pièce d’identité", "Carte d’identité, passeport ou titre de séjour du patient : une "
+                          "photo de chaque face, ou un PDF."),
+    "rights_attestation": ("Attestation de droits à l’Assurance Maladie", "Vous la trouvez dans votre compte ameli "
+                           "(rubrique « Mes attestations ») ou auprès de votre caisse."),
+    "c2s_attestation": ("Attestation de complémentaire santé solidaire (C2S)", "Si vous bénéficiez de la C2S : "
+                        "l’attestation envoyée par votre caisse, ou celle de votre compte ameli."),
+    "mutuelle_card": ("Carte de mutuelle", "La carte de tiers payant de votre complémentaire santé (recto)."),
+    "convocation": ("Convocation ou courrier de l’établissement", "Le courrier qui annonce votre séjour, si vous "
+                    "en avez reçu un."),
+    "rib": ("Relevé d’identité bancaire (RIB)", "Le RIB du compte sur lequel les cotisations seront prélevées."),
+}
+MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "photo JPEG", "image/png": "image PNG"}
+
+
+def size_fr(size: int) -> str:
+    """A file's size as a French reader expects it: « 350 Ko », « 1,2 Mo »."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} Ko"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",") + " Mo"

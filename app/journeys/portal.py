@@ -100,6 +100,9 @@ def give_back(org_id: str):
         status = "failed" if request.form.get("motif") == "echec" else "cancelled"
         reference, dossier = (context.ref, None) if context and context.signed else (None, None)
         return_url = context.return_url if context and context.signed else None
+        if state.draft is not None:
+            # The person gave up: their files go now, not at the purge of drafts never sent.
+            extensions.services().dossiers.attachments.remove_draft(state.draft.key)
         state.abandon_journey(journey, org_id)
         _notify_cancelled(organisation, status, reference)
     token = sign_result(organisation, status=status, reference=reference, dossier=dossier,

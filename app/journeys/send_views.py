@@ -17,8 +17,8 @@ import time
 from flask import current_app, g, redirect, render_template, request
 
 from app import extensions, sessions
-from app.dossiers.errors import DossierNotFound
-from app.journeys import labels, steps
+from app.dossiers.errors import AttachmentsChanged, DossierNotFound
+from app.journeys import attachment_views, labels, steps
 from app.model.journey import Receipt
 from app.model.organisation import Organisation
 from app.model.webhook import WebhookEvent
@@ -27,6 +27,7 @@ from app.notifications import message as mail_message
 log = logging.getLogger(__name__)
 
 START_DATE_PASSED = "La date de début que vous aviez choisie est passée : choisissez-en une autre."
+ATTACHMENTS_CHANGED = "Vos pièces justificatives ont changé : vérifiez-les, puis envoyez de nouveau votre dossier."
 
 
 def _receipt_for(org_id: str) -> Receipt | None:
@@ -97,6 +98,9 @@ def send(org_id: str):
         log.info("journey submission repeated after the receipt")
         return _to_receipt(org_id, held.reference)
     state = steps.signed_in(org_id, need_people=True)
+    if (sent := already_sent(org_id)) is not None:
+        # A stale session still holding the draft: its files are the dossier's now, the content would differ.
+        return sent
     draft = sessions.current().draft
     if draft is None:
         steps.back_to("form", org_id)
@@ -106,15 +110,21 @@ def send(org_id: str):
         steps.back_to("form", org_id, START_DATE_PASSED)
 
     journey, organisation = state.context.journey, state.organisation
-    content = state.content(declared, submitted_at=steps.now_iso())
+    content = attachment_views.with_attachments(state.content(declared, submitted_at=steps.now_iso()), draft.key)
     services = extensions.services()
     portal_reference = state.context.ref if state.context.signed else None
-    submitted = services.dossiers.submit(
-        idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
-        retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
-        events=_events(organisation, portal_reference),
-        acknowledgement=_acknowledgement(organisation, journey, declared.get("email")),
-    )
+    try:
+        submitted = services.dossiers.submit(
+            idempotency_key=draft.key, organisation=organisation.id, journey=journey, content=content,
+            retention_days=services.settings.dossiers.retention_of(organisation), sub=state.identity.sub,
+            events=_events(organisation, portal_reference),
+            acknowledgement=_acknowledgement(organisation, journey, declared.get("email")),
+            attachments=[attachment["id"] for attachment in content["attachments"]],
+        )
+    except AttachmentsChanged:
+        # A file was removed (another tab) between this page's listing and the send: show the review again.
+        log.info("journey submission refused reason=attachments_changed")
+        steps.back_to("review", org_id, ATTACHMENTS_CHANGED)
     if submitted.created:
         audit = services.audit
         for source, outcome in content["sources"].items():

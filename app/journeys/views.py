@@ -4,6 +4,8 @@ URL map, for <journey> = preadmission | adhesion:
   GET       /<journey>/<org_id>/               information, choice of sources, FranceConnect button
   GET, POST /<journey>/<org_id>/personnes      who is concerned (after sign-in)
   GET, POST /<journey>/<org_id>/formulaire     the form
+  GET, POST /<journey>/<org_id>/pieces         pièces justificatives (multipart; 303 to itself or the review)
+  POST      /<journey>/<org_id>/pieces/retirer remove one of the draft's files
   GET       /<journey>/<org_id>/verification   review
   POST      /<journey>/<org_id>/envoi          submission (303 to the receipt)
   GET       /<journey>/<org_id>/recepisse      receipt
@@ -19,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from app import extensions, sessions
-from app.journeys import form_views, labels, portal, send_views, steps
+from app.journeys import attachment_views, form_views, labels, portal, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
 from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
@@ -41,6 +43,7 @@ def init_app(app: Flask) -> None:
     # One table of relationship words for every page that names a beneficiary (the start page's rights too).
     app.add_template_global(labels.LINKS, "relationship_labels")
     app.add_template_global(portal.return_available, "portal_return_available")
+    app.add_template_filter(labels.size_fr, "size_fr")
 
 
 def make_blueprint(journey: str) -> Blueprint:
@@ -48,12 +51,23 @@ def make_blueprint(journey: str) -> Blueprint:
     bp.add_url_rule("/<org_id>/", "information", information, methods=["GET"])
     bp.add_url_rule("/<org_id>/personnes", "people", people, methods=["GET", "POST"])
     bp.add_url_rule("/<org_id>/formulaire", "form", form_views.form, methods=["GET", "POST"])
+    bp.add_url_rule("/<org_id>/pieces", "attachments", attachment_views.attachments, methods=["GET", "POST"])
+    bp.add_url_rule("/<org_id>/pieces/retirer", "remove_attachment", attachment_views.remove, methods=["POST"])
     bp.add_url_rule("/<org_id>/verification", "review", form_views.review, methods=["GET"])
     bp.add_url_rule("/<org_id>/envoi", "send", send_views.send, methods=["POST"])
     bp.add_url_rule("/<org_id>/recepisse", "receipt", send_views.receipt, methods=["GET"])
     bp.add_url_rule("/<org_id>/retour", "give_back", portal.give_back, methods=["POST"])
+    bp.url_value_preprocessor(_upload_cap)
     bp.before_request(_check_form_shape)
     return bp
+
+
+def _upload_cap(endpoint: str | None, _values: dict | None) -> None:
+    # URL value preprocessors run before every before_request function, and those (CSRF, the form-part count)
+    # read the body: the upload step's larger cap must be set before them. Every other route keeps
+    # MAX_CONTENT_LENGTH.
+    if request.method == "POST" and endpoint is not None and endpoint.endswith(".attachments"):
+        request.max_content_length = attachment_views.upload_cap()
 
 
 def _check_form_shape() -> None:
@@ -69,7 +83,9 @@ def _check_form_shape() -> None:
 def _too_large(error):
     # App-wide: any form past MAX_CONTENT_LENGTH or MAX_FORM_PARTS gets this French page, not the generic one.
     log.warning("request refused: body too large or too many fields")
-    return render_template("journeys/too_large.html"), 413
+    uploading = request.endpoint is not None and request.endpoint.endswith(".attachments")
+    return render_template("journeys/too_large.html", upload_cap=attachment_views.upload_cap() if uploading
+                           else None, back=request.path if uploading else None), 413
 
 
 def information(org_id: str):

@@ -27,6 +27,7 @@ AuditEventName = Literal[
     "dossier_submitted",
     "dossier_delivered",
     "dossier_purged",
+    "attachment_downloaded",
 ]
 AUDIT_EVENTS: tuple[AuditEventName, ...] = typing.get_args(AuditEventName)
 
@@ -93,3 +94,4 @@ class DossierSummary:
 class PurgeReport:
     dossiers: int
     audit_events: int
+    attachments: int = 0  # the purged dossiers' files and the files of drafts never sent

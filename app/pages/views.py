@@ -47,7 +47,8 @@ def privacy():
                      if o.retention_days is not None]
     return render_template("pages/privacy.html", preadmission_days=retention.retention_for("preadmission"),
                            adhesion_days=retention.retention_for("adhesion"), own_retention=own_retention,
-                           audit_days=retention.audit_retention_days)
+                           audit_days=retention.audit_retention_days,
+                           attachment_hours=retention.attachments.draft_hours)
 
 
 def _organisation(org_id: str):

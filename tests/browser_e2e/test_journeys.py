@@ -70,6 +70,14 @@ def sign_in(page, stack, login: str, *, cnam_fault: str = "") -> None:
     page.wait_for_url(re.compile(re.escape(stack.service_url) + r"/.*/personnes$"))
 
 
+def past_attachments(page, *, scan: bool = True) -> None:
+    """The optional « Pièces justificatives » step between the form and the review: go on without a file."""
+    assert path_of(page).endswith("/pieces"), page.url
+    if scan:
+        audit(page, "pieces")
+    submit_form(page, "Continuer vers la vérification")
+
+
 def fill(page, values: dict[str, str]) -> None:
     """Type into the form's fields by id; each one must be on the page (certified fields are not)."""
     for field_id, value in values.items():
@@ -201,6 +209,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
 
     fill(page, {"emergency_phone": "06 98 76 54 32", "emergency_link": "Mère"})
     submit_form(page, "Vérifier mon dossier")
+    past_attachments(page)
 
     assert path_of(page).endswith("/verification"), page.url
     assert page.title().startswith("Vérifiez votre dossier")
@@ -270,6 +279,7 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
     audit(page, "formulaire-avec-erreurs")
     fill(page, {"iban": "FR7630006000011234567890189"})
     submit_form(page, "Vérifier ma demande")
+    past_attachments(page)
 
     assert path_of(page).endswith("/verification"), page.url
     review = page.locator("main").inner_text()
@@ -357,6 +367,11 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     tab_to(page, "^Vérifier mon dossier$")
     press_and_wait(page, "Enter")
 
+    assert path_of(page).endswith("/pieces"), page.url
+    page.shots.take("pieces")
+    tab_to(page, "^Continuer vers la vérification$")
+    press_and_wait(page, "Enter")
+
     assert path_of(page).endswith("/verification"), page.url
     assert "Frère" in page.locator("main").inner_text()
     page.shots.take("verification")
@@ -413,6 +428,7 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
     page.locator("#consent_accuracy").check()
     page.locator("#consent_transmission").check()
     submit_form(page, "Vérifier mon dossier")
+    past_attachments(page, scan=False)
 
     assert path_of(page).endswith("/verification"), page.url
     assert page.locator('[data-field="nir"][data-source="declared"]').inner_text() == "2 62 08 75 107 901 69"

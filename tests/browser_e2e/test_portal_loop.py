@@ -49,6 +49,7 @@ def test_an_adhesion_from_the_demo_portal_and_back(page, stack):
     for consent in ("consent_sepa", "consent_accuracy", "consent_transmission"):
         page.locator(f"#{consent}").check()
     submit_form(page, "Vérifier ma demande")
+    submit_form(page, "Continuer vers la vérification")  # « Pièces justificatives »: none
     submit_form(page, f"Envoyer à {MUTUAL}")
     reference = receipt_reference(page)
     assert stored(stack, reference)["offer"]["label"]["value"] == "Formule Équilibre"

@@ -13,6 +13,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.delivery.conftest import MUTUELLE_KEY, bearer, keyed_registry
+from tests.delivery.test_attachments_api import submit_with_file
 
 EXAMPLES = 40  # per operation: the whole file stays within a few seconds
 
@@ -28,7 +29,7 @@ def api_app(make_app, tmp_path):
 def test_the_api_conforms_to_its_openapi_document(api_app):
     document = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app)
     operations = [result.ok() for result in document.get_all_operations()]
-    assert len(operations) == 3
+    assert len(operations) == 4
     # Schema-valid requests (positive) and schema-invalid ones (negative, which must be refused with a 4xx).
 
     for operation, mode in itertools.product(operations, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
@@ -59,6 +60,10 @@ def test_stored_dossiers_conform_in_every_representation(api_app, submit):
             assert response.status_code in (200, 406)
     listing = document["/api/v1/dossiers"]["GET"].Case(query={"limit": 1})
     assert listing.call_and_validate(headers=bearer()).json()["next_cursor"] is None
+    with_file, attachment = submit_with_file(api_app)
+    download = document["/api/v1/dossiers/{reference}/attachments/{attachment_id}"]["GET"].Case(
+        path_parameters={"reference": with_file, "attachment_id": attachment.id})
+    assert download.call_and_validate(headers=bearer()).content.startswith(b"%PDF-")
     ack = document["/api/v1/dossiers/{reference}/ack"]["POST"].Case(path_parameters={"reference": hospital})
     for _ in range(2):
         assert ack.call_and_validate(headers=bearer()).json()["status"] == "delivered"

@@ -12,6 +12,7 @@ from flask import Flask
 
 from app.config import DEFAULTS
 from app.dossiers import cli, database
+from app.dossiers.attachments import AttachmentStore
 from app.dossiers.audit import AuditTrail
 from app.dossiers.crypto import DossierCipher
 from app.dossiers.room import DossiersRoom, open_room
@@ -70,8 +71,8 @@ def test_db_upgrade_and_current(make_app, runner):
     app = make_app(upgrade_schema=False)
     assert runner("db", "current", app=app).output == "none (run flask db upgrade)\n"
     result = runner("db", "upgrade", app=app)
-    assert result.exit_code == 0 and result.output == "Database at revision 0004 (head).\n"
-    assert runner("db", "current", app=app).output == "0004 (head)\n"
+    assert result.exit_code == 0 and result.output == "Database at revision 0005 (head).\n"
+    assert runner("db", "current", app=app).output == "0005 (head)\n"
 
 
 def test_init_app_builds_the_store_and_upgrades_on_request(make_app):
@@ -128,3 +129,16 @@ def test_engine_is_disposed_with_its_app(tmp_path):
     del app
     gc.collect()
     assert engine.pool.checkedin() == 0  # disposed: the pooled connection was closed, not left to the collector
+
+
+def test_purge_command_takes_the_files_of_drafts_never_sent(make_app, runner):
+    app = make_app()
+    engine = room_of(app).store.engine
+    abandoned = AttachmentStore(engine, DossierCipher([KEY_A]),
+                                clock=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=25))
+    abandoned.add(draft_key="abandoned-draft-key", organisation="org-1", journey="preadmission",
+                  kind="convocation", media_type="application/pdf", name="a.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    result = runner("dossiers", "purge", app=app)
+    assert result.exit_code == 0, result.output
+    assert result.output == "Purged 0 dossier(s) and 0 audit event(s).\nPurged 1 attachment(s).\n"
+    assert room_of(app).store.attachments.for_draft("abandoned-draft-key") == []

@@ -24,7 +24,7 @@ def test_upgrade_creates_the_tables_and_indexes(database_uri):
         assert "ix_audit_events_purge_after" in audit_indexes
         launch_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("used_launch_tokens")}
         assert ("organisation", "jti_hash") in launch_uniques
-        assert database.current_revision(engine) == database.head_revision() == "0004"
+        assert database.current_revision(engine) == database.head_revision() == "0005"
     finally:
         engine.dispose()
 

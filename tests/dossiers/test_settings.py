@@ -61,6 +61,11 @@ def test_values_from_the_environment_are_coerced(tmp_path, monkeypatch):
     assert settings.database_uri == "postgresql+psycopg://dc@127.0.0.1/droits"
 
 
+def test_attachment_caps_from_megabytes(tmp_path):
+    limits = load({**PRODUCTION, "ATTACHMENT_MAX_FILE_MB": "2", "ATTACHMENT_MAX_TOTAL_MB": 6}, tmp_path).attachments
+    assert (limits.max_file_bytes, limits.max_total_bytes, limits.max_count) == (2 << 20, 6 << 20, 8)
+
+
 def test_retention_as_a_json_string(tmp_path):
     settings = load({**PRODUCTION, "DOSSIER_RETENTION_DAYS": '{"preadmission": 60}'}, tmp_path)
     assert settings.retention_for("preadmission") == 60 and settings.retention_for("adhesion") == 30
@@ -89,6 +94,14 @@ def test_retention_as_a_json_string(tmp_path):
         ({"SQLALCHEMY_DATABASE_URI": "mysql://dc:s3cret@db/droits"}, "must use one of"),
         ({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://dc:s3cret@db/droits"}, "must use one of"),
         ({"SQLALCHEMY_DATABASE_URI": "dc:s3cret at db"}, "is not a database URL"),
+        ({"ATTACHMENT_MAX_FILE_MB": 0}, "ATTACHMENT_MAX_FILE_MB must be at least 1"),
+        ({"ATTACHMENT_MAX_FILE_MB": 50}, "ATTACHMENT_MAX_FILE_MB must be at most 20"),
+        ({"ATTACHMENT_MAX_FILE_MB": "5 Mo"}, "ATTACHMENT_MAX_FILE_MB must be a number"),
+        ({"ATTACHMENT_MAX_TOTAL_MB": 2}, "ATTACHMENT_MAX_TOTAL_MB (2) must not be smaller than"),
+        ({"ATTACHMENT_MAX_TOTAL_MB": 500}, "ATTACHMENT_MAX_TOTAL_MB must be at most 100"),
+        ({"ATTACHMENT_MAX_COUNT": 0}, "ATTACHMENT_MAX_COUNT must be at least 1"),
+        ({"ATTACHMENT_MAX_COUNT": True}, "ATTACHMENT_MAX_COUNT must be a number"),
+        ({"ATTACHMENT_DRAFT_HOURS": 1000}, "ATTACHMENT_DRAFT_HOURS must be at most 168"),
     ],
 )
 def test_unsafe_or_malformed_settings_are_refused(tmp_path, override, message):

@@ -58,7 +58,11 @@ def fill(browser, overrides=None, drop=()):
     data.update({name: shown[name] for name in data if name in shown and name != "csrf_token"})
     data.update(overrides or {})
     data["csrf_token"] = csrf_token(browser.page.text)
-    return go(browser, "POST", browser.page.url, data)
+    response = go(browser, "POST", browser.page.url, data)
+    if urlsplit(browser.page.url).path.endswith("/pieces"):
+        # The form leads to the optional « Pièces justificatives » step: go on without a file.
+        response = browser.submit("Continuer vers la vérification")
+    return response
 
 
 def send(browser):
