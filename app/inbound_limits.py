@@ -39,7 +39,8 @@ def init_app(app: Flask, config: Mapping, redis_url: str | None) -> Limiter:
                       strategy="moving-window", headers_enabled=True, swallow_errors=True,
                       in_memory_fallback_enabled=bool(redis_url))
     # A decorated view checks its limit when it is called: the registered views are replaced by their wrappers.
-    for endpoint, limit in (("auth.login", sign_in), ("auth.callback", callback)):
+    # The retrieval is the callback's second half: the same limit.
+    for endpoint, limit in (("auth.login", sign_in), ("auth.callback", callback), ("auth.retrieval", callback)):
         app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
     for journey in JOURNEYS:  # every form of every journey, counted together
         limiter.shared_limit(forms, scope="journey-forms", methods=["POST"])(app.blueprints[journey])

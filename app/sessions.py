@@ -10,6 +10,7 @@ The FranceConnect room, the journeys and the pages all go through `current()`; t
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, session
 
-from app.franceconnect.client import AuthTransaction
+from app.franceconnect.client import AuthTransaction, VerifiedSignIn
 from app.model.identity import Identity
 from app.model.journey import Draft, JourneyContext, People, Receipt
 from app.model.outcome import SOURCES, SourceResult
@@ -33,6 +34,9 @@ CREATED = "_created"
 SEEN = "_seen"
 # FranceConnect: attempts started in this browser (state -> transaction and request), the signed-in person.
 SIGN_INS = "fc_pending"
+# A verified sign-in waiting (seconds) for its retrieval: the access token, its handle and the request, in the
+# encrypted session only, taken once.
+VERIFIED_SIGN_IN = "fc_verified"
 IDENTITY = "identity"
 ID_TOKEN = "fc_id_token"
 LOGOUT_STATE = "fc_logout_state"
@@ -134,6 +138,28 @@ class SessionState:
         if request is None or transaction is None:
             raise UnreadableSignIn(request)
         return PendingSignIn(transaction, request)
+
+    def hold_verified_sign_in(self, verified: VerifiedSignIn, request: SignInRequest) -> None:
+        """Keep a verified sign-in for its retrieval; a newer one replaces it (one at a time per browser)."""
+        self._data[VERIFIED_SIGN_IN] = {"verified": verified.to_dict(), "request": request.to_dict()}
+
+    def take_verified_sign_in(self, handle: str) -> tuple[VerifiedSignIn, SignInRequest] | None:
+        """The verified sign-in held with this handle, removed so that it serves once; None when there is none or
+        the handle differs (left in place: a forged request cannot cancel the person's sign-in). An entry that no
+        longer rebuilds is dropped."""
+        entry = self._data.get(VERIFIED_SIGN_IN)
+        if entry is None:
+            return None
+        verified = _read(VerifiedSignIn.from_dict, entry.get("verified") if isinstance(entry, Mapping) else None)
+        request = _read(SignInRequest.from_dict, entry.get("request") if isinstance(entry, Mapping) else None)
+        if verified is None or request is None:
+            log.warning("dropping an unreadable verified sign-in")
+            self._data.pop(VERIFIED_SIGN_IN, None)
+            return None
+        if not hmac.compare_digest(verified.handle.encode(), handle.encode()):
+            return None
+        self._data.pop(VERIFIED_SIGN_IN, None)
+        return verified, request
 
     def pending_sign_in_count(self) -> int:
         return len(self._sign_ins())

@@ -6,6 +6,8 @@ submits forms the way a browser would (hidden inputs included, the clicked butto
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -56,6 +58,17 @@ class _FormParser(HTMLParser):
             self._button = None
 
 
+_REFRESH = re.compile(r'<meta http-equiv="refresh" content="0;url=([^"]+)">')
+
+
+def refresh_target(response: requests.Response) -> str | None:
+    """Where an immediate `<meta http-equiv="refresh">` sends the browser (the sign-in's « Nous récupérons… »)."""
+    if response.status_code != 200 or not response.headers.get("Content-Type", "").startswith("text/html"):
+        return None
+    found = _REFRESH.search(response.text)
+    return html.unescape(found.group(1)) if found else None
+
+
 class Browser:
     def __init__(self) -> None:
         self.http = requests.Session()
@@ -68,8 +81,8 @@ class Browser:
     def _go(self, method: str, url: str, data, follow: bool) -> requests.Response:
         response = self.http.request(method, url, data=data, allow_redirects=False, timeout=15)
         self.history.append(response)
-        while follow and response.is_redirect:
-            url = urljoin(response.url, response.headers["Location"])
+        while follow and (response.is_redirect or refresh_target(response)):
+            url = urljoin(response.url, response.headers.get("Location") or refresh_target(response))
             response = self.http.get(url, allow_redirects=False, timeout=15)
             self.history.append(response)
         self.page = response

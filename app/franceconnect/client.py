@@ -91,6 +91,61 @@ class TokenResult:
     sub: str = field(repr=False)
     expires_at: int | None = None  # the access token's, in epoch seconds (Authlib's reckoning); None: not said
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"access_token": self.access_token, "id_token": self.id_token, "claims": dict(self.claims),
+                "scope": list(self.scope), "sub": self.sub, "expires_at": self.expires_at}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TokenResult:
+        """Rebuild from the session; raises ValueError when the stored value is not a token result."""
+        if not isinstance(data, dict):
+            raise ValueError("token result is not a dict")
+        texts = [data.get(name) for name in ("access_token", "id_token", "sub")]
+        claims, scope, expires_at = data.get("claims"), data.get("scope"), data.get("expires_at")
+        if not all(isinstance(text, str) and text for text in texts) or not isinstance(claims, dict):
+            raise ValueError("token result lacks a token, the subject or the claims")
+        if not isinstance(scope, list) or not all(isinstance(item, str) for item in scope):
+            raise ValueError("token result's scope is not a list of strings")
+        if expires_at is not None and (not isinstance(expires_at, int) or isinstance(expires_at, bool)):
+            raise ValueError("token result's expiry is not an integer")
+        access_token, id_token, sub = texts
+        return cls(access_token, id_token, claims, tuple(scope), sub, expires_at)
+
+
+# A verified sign-in waits for its retrieval (the next request) at most this long, and only while the access token
+# (60 s at FranceConnect) still has the longest retrieval deadline to live (RIGHTS_DEADLINE is at most 30 s).
+RETRIEVAL_WINDOW = 20
+RETRIEVAL_TOKEN_MARGIN = 30
+
+
+@dataclass(frozen=True)
+class VerifiedSignIn:
+    """A callback whose code was exchanged and ID token verified, held for a few seconds in the (encrypted)
+    server-side session until the retrieval request picks it up, once, with its handle."""
+
+    handle: str = field(repr=False)
+    token: TokenResult = field(repr=False)
+    verified_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"handle": self.handle, "token": self.token.to_dict(), "verified_at": self.verified_at}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> VerifiedSignIn:
+        if not isinstance(data, dict):
+            raise ValueError("verified sign-in is not a dict")
+        handle, verified_at = data.get("handle"), data.get("verified_at")
+        if not isinstance(handle, str) or not handle:
+            raise ValueError("verified sign-in lacks its handle")
+        if not isinstance(verified_at, (int, float)) or isinstance(verified_at, bool):
+            raise ValueError("verified sign-in lacks verified_at")
+        return cls(handle, TokenResult.from_dict(data.get("token")), float(verified_at))
+
+    def expired(self, now: float) -> bool:
+        if now - self.verified_at > RETRIEVAL_WINDOW or now < self.verified_at:
+            return True
+        return self.token.expires_at is not None and self.token.expires_at - now < RETRIEVAL_TOKEN_MARGIN
+
 
 class FranceConnectClient:
     """Thread-safe: one instance per app; discovery and JWKS are cached in memory."""

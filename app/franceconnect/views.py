@@ -1,4 +1,4 @@
-"""FranceConnect sign-in views: login (POST), callback, logout, logout callback, error page.
+"""FranceConnect sign-in views: login (POST), callback, retrieval, logout, logout callback, error page.
 
 Kept thin: the protocol lives in `client.py`; here we bind state and nonce to the browser's session,
 turn typed failures into French pages, and log a reason code (never a token or a claim value).
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, url_for
 from flask import session as flask_session
 
 from app import sessions
@@ -24,13 +24,13 @@ from app.franceconnect.client import (
     TRANSACTION_TTL,
     FranceConnectClient,
     TokenResult,
+    VerifiedSignIn,
     is_authorization_code,
     random_alphanumeric,
 )
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
-    FranceConnectProtocolError,
     FranceConnectUnavailable,
 )
 from app.franceconnect.settings import FranceConnectSettings
@@ -204,15 +204,50 @@ def _complete(code: str, tx, sign_in: SignInRequest):
     signin_room = room()
     try:
         token = signin_room.client.exchange_code(code, tx)
-        result = signin_room.hook(signin_room.client, token, sign_in)
-    except FranceConnectUnavailable as error:
+    except FranceConnectError as error:
+        return _protocol_failure(error, sign_in)
+    if not sign_in.sources:
+        return _finish(token, sign_in)
+    # Data sources to call may take seconds (the rights' deadline): rather than leaving FranceConnect's consent
+    # page frozen, answer at once with a page that says so and moves on by itself, without script, to the retrieval.
+    # The access token waits for it in the encrypted server-side session only, under a single-use handle.
+    verified = VerifiedSignIn(random_alphanumeric(), token, time.time())
+    sessions.current().hold_verified_sign_in(verified, sign_in)
+    log.info("franceconnect sign-in verified, retrieval follows")
+    url = url_for("auth.retrieval", id=verified.handle)
+    return _no_leak(make_response(render_template("auth/retrieving.html", retrieval_url=url)))
+
+
+@bp.get("/recuperation")
+def retrieval():
+    handle = _single("id")
+    held = sessions.current().take_verified_sign_in(handle) if handle and _STATE.fullmatch(handle) else None
+    if held is None:
+        # Not this browser's verified sign-in (a forged link, or one already used): leave its session alone.
+        return _fail("expire", "retrieval_unknown_or_used", keep_session=True)
+    verified, sign_in = held
+    if verified.expired(time.time()):
+        return _fail("expire", "retrieval_expired", sign_in=sign_in)
+    return _finish(verified.token, sign_in)
+
+
+def _protocol_failure(error: FranceConnectError, sign_in: SignInRequest):
+    if isinstance(error, FranceConnectUnavailable):
         return _fail("indisponible", error.reason, sign_in=sign_in)
-    except FranceConnectConfigError as error:
+    if isinstance(error, FranceConnectConfigError):
         return _fail("configuration", error.reason, level=logging.ERROR, sign_in=sign_in)
-    except FranceConnectProtocolError as error:
-        if error.reason in _IDENTITY_REASONS:
-            return _fail("identite", error.reason, sign_in=sign_in)
-        return _fail("echec", error.reason, level=logging.ERROR, sign_in=sign_in)
+    if error.reason in _IDENTITY_REASONS:
+        return _fail("identite", error.reason, sign_in=sign_in)
+    return _fail("echec", error.reason, level=logging.ERROR, sign_in=sign_in)
+
+
+def _finish(token: TokenResult, sign_in: SignInRequest):
+    """Fetch what the request needs with the access token, then open the signed-in session."""
+    signin_room = room()
+    try:
+        result = signin_room.hook(signin_room.client, token, sign_in)
+    except FranceConnectError as error:
+        return _protocol_failure(error, sign_in)
 
     # The identity and the rights are fetched: the access token has no further use here.
     # The copied context carries the correlation id into the revocation's log line.

@@ -45,8 +45,9 @@ def make_planner(providers: ProviderSettings, franceconnect_scopes: tuple[str, .
     def plan(next_path: str, chosen: list[str] | None) -> SignInRequest:
         journey, org_id = journey_of(next_path)
         organisation = organisations.get(org_id) if org_id else None
-        # What both the deployment and the organisation allow; without a choice on the page, all of it.
-        allowed = tuple(s for s in providers.sources if organisation is None or s in organisation.sources)
+        # What both the deployment and the organisation allow; without a choice on the page, all of it. Outside a
+        # journey (the start page) no data source: rights serve a dossier, and there is none to fill.
+        allowed = tuple(s for s in providers.sources if organisation is not None and s in organisation.sources)
         sources = allowed if chosen is None else tuple(s for s in allowed if s in chosen)
         return SignInRequest(next_path=next_path, sources=sources, journey=journey, organisation=org_id,
                              # Only the scopes whose data will be used: the identity, plus one per chosen source.

@@ -12,19 +12,24 @@ from app.organisations.settings import LOGOS_DIR
 bp = Blueprint("pages", __name__)
 
 
+def _organisations():
+    return sorted(extensions.services().settings.organisations.values(), key=lambda o: o.name)
+
+
 @bp.get("/")
 def index():
-    organisations = sorted(extensions.services().settings.organisations.values(), key=lambda o: o.name)
-    return render_template("pages/index.html", identity=sessions.current().identity, organisations=organisations)
+    settings = extensions.services().settings
+    # With the sandbox, its demo portal plays the organisations' sites, where a démarche starts.
+    return render_template("pages/index.html", identity=sessions.current().identity, organisations=_organisations(),
+                           sandbox_url=settings.sandbox_url if settings.sandbox else None)
 
 
 @bp.get("/mon-espace")
 def signed_in():
-    state = sessions.current()
-    identity = state.identity
+    identity = sessions.current().identity
     if identity is None:
         return redirect(url_for("pages.index"), 303)
-    return render_template("pages/signed_in.html", identity=identity, rights=state.rights)
+    return render_template("pages/signed_in.html", identity=identity, organisations=_organisations())
 
 
 @bp.get("/accessibilite")

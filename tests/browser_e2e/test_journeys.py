@@ -261,7 +261,8 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
 
 def test_an_adhesion_with_an_iban_corrected(page, stack):
     page.goto(stack.service_url + launch(stack, "mutuelle-demo", ref="WEB-7"))
-    assert page.get_by_role("heading", level=1).inner_text().startswith(MUTUAL)
+    assert page.get_by_role("heading", level=1).inner_text() == "Adhésion en ligne"
+    assert MUTUAL in page.locator(".organisation-banner").inner_text()
     audit(page, "information")
 
     sign_in(page, stack, "test")
@@ -462,16 +463,18 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
 def test_a_family_the_cnam_did_not_give_offers_a_retry_or_typing(page, stack):
     page.goto(stack.service_url + launch(stack, "chu-demo", stay={"date": STAY, "service": "Pédiatrie"}))
     sign_in(page, stack, "avec_nom_dusage", cnam_fault="cnam:500")
-    hint = page.locator("#patient-hint").inner_text()
-    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in hint
-    assert page.get_by_label(re.compile("^Une autre personne")).is_visible()  # typing the person in
-    retry = page.get_by_role("region", name="Réessayer")
+    retry = page.get_by_role("region", name="Vos proches n’ont pas pu être récupérés")
+    assert "L’Assurance Maladie n’a pas répondu" in retry.inner_text()
+    # « Réessayer » beside « Saisir moi-même », before the list (where typing the person in stays possible).
+    assert retry.get_by_role("heading", name="Réessayer").is_visible()
+    assert retry.get_by_role("button", name="Saisir l’identité du patient").is_visible()
+    assert page.get_by_label(re.compile("^Une autre personne")).is_visible()
     audit(page, "qui-est-concerne-cnam-indisponible")
     retry.get_by_role("button", name=FC_BUTTON).click()
     page.wait_for_url(stack.sandbox_url + "/**")
     page.locator('button[name="login"][value="avec_nom_dusage"]').click()
     page.get_by_role("button", name=re.compile("^Continuer")).click()
     page.wait_for_url(re.compile(re.escape(stack.service_url) + r"/.*/personnes$"))
-    assert page.get_by_role("region", name="Réessayer").count() == 0
+    assert page.get_by_role("region", name="Vos proches n’ont pas pu être récupérés").count() == 0
     assert page.get_by_label(re.compile("^Louis ")).is_visible()  # the family, this time
     page.shots.take("qui-est-concerne-apres-nouvel-essai")

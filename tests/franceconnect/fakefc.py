@@ -148,6 +148,7 @@ class FakeFranceConnect:
         self.token_requests: list[dict[str, Any]] = []  # {"form": {...}, "headers": {...}}
         self.userinfo_requests: list[dict[str, Any]] = []  # {"url": ..., "headers": {...}}
         self.issued_id_tokens: list[str] = []
+        self.issued_access_tokens: list[str] = []
         self._codes: dict[str, str] = {}  # code → nonce, single use
         self._access_tokens: dict[str, str] = {}  # access token → sub
 
@@ -322,6 +323,7 @@ class FakeFranceConnect:
         nonce = self._codes.pop(form["code"])
         access_token = secrets.token_urlsafe(32)
         self._access_tokens[access_token] = self.sub
+        self.issued_access_tokens.append(access_token)
         fields = {"access_token": access_token, "token_type": "Bearer", "expires_in": 60,
                   "id_token": self.mint_id_token(nonce, access_token), "scope": " ".join(self.scopes)}
         fields = _apply(fields, self.token_overrides)

@@ -24,11 +24,15 @@ def test_sign_in_shows_the_certified_identity_and_leaves_a_clean_url(stack):
     assert "DUBOIS" in page.text and "Angela Claire Louise" in page.text and "24 août 1962" in page.text
     assert "Certifié par FranceConnect" in page.text
 
+    # The start page's sign-in fetches no data source: no « Nous récupérons vos droits… » step.
     callback = next(r for r in browser.history if urlsplit(r.url).path == "/auth/callback")
     assert callback.status_code == 303
     assert callback.headers["Location"] == "/mon-espace"
     assert callback.headers["Referrer-Policy"] == "no-referrer"
     assert callback.headers["Cache-Control"] == "no-store"
+    assert not any(urlsplit(r.url).path == "/auth/recuperation" for r in browser.history)
+    assert "sécurité sociale" not in page.text and "Médecin traitant" not in page.text  # no health data
+    assert "Commencez votre démarche depuis le site" in page.text
 
 
 def test_authorize_request_carries_exactly_what_franceconnect_expects(stack):

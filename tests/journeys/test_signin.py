@@ -78,8 +78,11 @@ def test_the_plan_asks_only_what_the_organisation_may_receive_and_names_it_as_re
     assert request.sources == ("cnam",) and request.recipient == "12345678200010"
     assert "complementaire_sante_solidaire" not in request.scopes and "droits_assurance_maladie" in request.scopes
     assert plan("/preadmission/chu-x/personnes", None).sources == ("cnam",)  # no choice on the page
-    elsewhere = plan("/mon-espace", None)
-    assert elsewhere.sources == ("c2s", "cnam") and elsewhere.recipient is None
+    # Outside a journey nothing but the identity: no rights fetched for a page that leads to no démarche.
+    elsewhere = plan("/mon-espace", ["c2s", "cnam"])
+    assert elsewhere.sources == () and elsewhere.recipient is None
+    assert not {"droits_assurance_maladie", "complementaire_sante_solidaire"} & set(elsewhere.scopes)
+    assert plan("/preadmission/unknown-org/personnes", None).sources == ()
 
 
 class _Audit:

@@ -162,15 +162,22 @@ def test_a_parent_chooses_among_the_ayants_droit(client):
 def test_a_family_the_cnam_did_not_give_is_said_plainly_with_a_retry(client, base, journey, org, status):
     sign_in(client, journey, org, identity=PIERRE, results={"c2s": c2s_ok(), "cnam": failed("cnam", status)})
     html = client.get(f"{base}/personnes").get_data(as_text=True)
-    assert "Nous n’avons pas pu obtenir de l’Assurance Maladie les personnes rattachées à vos droits" in html
+    assert "L’Assurance Maladie n’a pas répondu : nous ne connaissons pas les personnes rattachées" in html
     retry = html[html.index('<section class="card retry"'):]
     retry = retry[:retry.index("</section>")]
-    assert ">Réessayer</h2>" in retry and 'action="/auth/login"' in retry
+    assert html.index("<h1>") < html.index('<section class="card retry"')  # the question first, then the ways on
+    assert ">Réessayer</h3>" in retry and 'action="/auth/login"' in retry and ">Saisir moi-même</h3>" in retry
     assert f'name="next" value="{base}/personnes"' in retry
     assert re.findall(r'name="sources" value="(\w+)"', retry) == ["c2s", "cnam"]
     assert 'name="sources_chosen" value="1"' in retry
-    # Typing the person in stays possible.
+    # Typing the person in stays possible, from the list and at once from the card.
     assert ('value="other"' in html) if journey == "preadmission" else ('name="declared"' in html)
+    if journey == "preadmission":
+        assert '<button type="submit" name="patient" value="other"' in retry
+        response = post(client, f"{base}/personnes", {"patient": "other"})
+        assert response.status_code == 303 and session_of(client).people.patient == "other"
+    else:
+        assert 'href="#declared"' in retry
 
 
 @pytest.mark.parametrize("results", [{"cnam": cnam_ok(family())}, {"cnam": failed("cnam", "not_found")}, {}])
