@@ -57,7 +57,7 @@ def test_a_pre_admission_with_the_cnam_down_carries_an_attestation_and_an_id_pho
                 "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
     page.locator("#consent_accuracy").check()
     page.locator("#consent_transmission").check()
-    submit_form(page, "Vérifier mon dossier")
+    submit_form(page, "Continuer vers les pièces justificatives")
 
     # The step between the form and the review; the attestation first, with the reason.
     assert path_of(page).endswith("/pieces"), page.url

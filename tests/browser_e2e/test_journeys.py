@@ -207,7 +207,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     page.locator("#emergency_who-1").check()
     fill(page, {"emergency_name": "Sophie Mercier", "emergency_phone": "01 23"})
     page.get_by_label("J’accepte que ce dossier soit transmis à l’organisme qui me le demande.").check()
-    submit_form(page, "Vérifier mon dossier")
+    submit_form(page, "Continuer vers les pièces justificatives")
 
     assert path_of(page).endswith("/formulaire")
     check_error_summary(page, {"emergency_phone", "emergency_link"})
@@ -221,7 +221,7 @@ def test_a_parent_pre_admits_a_child_with_the_mouse(page, stack):
     assert page.evaluate("() => document.activeElement.id") == "emergency_phone"
 
     fill(page, {"emergency_phone": "06 98 76 54 32", "emergency_link": "Parent"})
-    submit_form(page, "Vérifier mon dossier")
+    submit_form(page, "Continuer vers les pièces justificatives")
     past_attachments(page)
 
     assert path_of(page).endswith("/verification"), page.url
@@ -289,12 +289,12 @@ def test_an_adhesion_with_an_iban_corrected(page, stack):
                 "iban": "FR76 3000 6000 0112 3456 7890 188", "account_holder": "Angela Dubois"})
     for consent in ("consent_sepa", "consent_noemie", "consent_accuracy", "consent_transmission"):
         page.locator(f"#{consent}").check()
-    submit_form(page, "Vérifier ma demande")
+    submit_form(page, "Continuer vers les pièces justificatives")
 
     check_error_summary(page, {"iban"})
     audit(page, "formulaire-avec-erreurs")
     fill(page, {"iban": "FR7630006000011234567890189"})
-    submit_form(page, "Vérifier ma demande")
+    submit_form(page, "Continuer vers les pièces justificatives")
     past_attachments(page)
 
     assert path_of(page).endswith("/verification"), page.url
@@ -368,7 +368,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     tab_to_id(page, "consent_accuracy", key="Shift+Tab")  # back, to check the first box held
     assert is_checked(page, "consent_accuracy") and is_checked(page, "consent_transmission")
     page.shots.take("formulaire")
-    tab_to(page, "^Vérifier mon dossier$")
+    tab_to(page, "^Continuer vers les pièces justificatives$")
     press_and_wait(page, "Enter")
 
     # The error summary has the focus; its link takes the focus to the field.
@@ -379,7 +379,7 @@ def test_a_pre_admission_with_the_keyboard_only(page, stack):
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "emergency_link"
     page.keyboard.type("Frère")  # a list: typing its first letters chooses « Frère ou sœur »
-    tab_to(page, "^Vérifier mon dossier$")
+    tab_to(page, "^Continuer vers les pièces justificatives$")
     press_and_wait(page, "Enter")
 
     assert path_of(page).endswith("/pieces"), page.url
@@ -443,7 +443,7 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
                 "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
     page.locator("#consent_accuracy").check()
     page.locator("#consent_transmission").check()
-    submit_form(page, "Vérifier mon dossier")
+    submit_form(page, "Continuer vers les pièces justificatives")
     past_attachments(page, scan=False)
 
     assert path_of(page).endswith("/verification"), page.url

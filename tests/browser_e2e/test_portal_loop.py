@@ -48,7 +48,7 @@ def test_an_adhesion_from_the_demo_portal_and_back(page, stack):
                 "iban": "FR7630006000011234567890189", "account_holder": "Angela Dubois"})
     for consent in ("consent_sepa", "consent_accuracy", "consent_transmission"):
         page.locator(f"#{consent}").check()
-    submit_form(page, "Vérifier ma demande")
+    submit_form(page, "Continuer vers les pièces justificatives")
     submit_form(page, "Continuer vers la vérification")  # « Pièces justificatives »: none
     submit_form(page, f"Envoyer à {MUTUAL}")
     reference = receipt_reference(page)
