@@ -44,7 +44,6 @@ def _profiled(app):
         return app
     import atexit
     import cProfile
-
     import time
 
     # The process's CPU, not the wall clock: waiting for the sandbox, the disk or a lock costs the workers nothing.
