@@ -37,7 +37,8 @@ class ScopedLimiter(Limiter):
 
     Flask-Limiter resolves a request's limits before each request, even when a request filter then exempts it
     (about 0.15 ms of CPU a request, each limiter): the page views, assets and probes that no limit concerns skip
-    that work here. A limited view's decorator still checks its own limits when it is called."""
+    that work here. A limited view's decorator still checks its own limits when it is called. `_check_request_limit`
+    is the hook Flask-Limiter registers: tests/test_inbound_limits.py fails should it be renamed."""
 
     def __init__(self, *args: Any, applies: Callable[[], bool], **kwargs: Any) -> None:
         self._applies = applies  # before Limiter.__init__, which registers the hook on the app
