@@ -64,8 +64,8 @@ def init_app(app: Flask, *, store: DossierStore, organisations: Mapping[str, Org
 
 def _limit(app: Flask, settings: DeliverySettings, redis_url: str | None) -> None:
     # Its limits are the API's: every other request of the service skips this limiter's per-request resolution.
-    limiter = ScopedLimiter(get_remote_address, app=app, storage_uri=redis_url or "memory://", headers_enabled=True,
-                            key_prefix="dc:ratelimit", strategy="fixed-window",
+    limiter = ScopedLimiter(get_remote_address, app=app, storage_uri=redis_url or "dc-memory://",
+                            headers_enabled=True, key_prefix="dc:ratelimit", strategy="fixed-window",
                             applies=lambda: request.blueprint in (api.bp.name, docs.bp.name))
     # Every request of a key, every endpoint together; without a key, its client address stands in.
     limiter.shared_limit(settings.rate_limit, scope="api-key", key_func=_key_or_address)(api.bp)
