@@ -39,10 +39,10 @@ class MemoryCounters(MemoryStorage):
     """limits' in-memory storage (`dc-memory://`) without a thread started on each hit.
 
     `memory://` prunes old entries in a timer thread it starts again on every hit once the last one has run (10 ms
-    later): about 0.35 ms of CPU a limited request. Here the hit that finds the last pruning a second old prunes,
-    in its own thread. Pruning only frees memory: the counts read the entries' times, pruned or not.
-    `_MemoryStorage__schedule_expiry` is the hook limits calls on each hit (tests/test_inbound_limits.py fails
-    should it be renamed)."""
+    later): about 0.3 ms of CPU a limited request. Here the hit that finds the last pruning a second old prunes,
+    in the request's thread. Pruning only frees memory: the counts read the entries' times, pruned or not.
+    `_MemoryStorage__schedule_expiry` is the hook limits calls on each hit, `_MemoryStorage__expire_events` its
+    pruning (tests/test_inbound_limits.py fails should either be renamed)."""
 
     STORAGE_SCHEME = ["dc-memory"]
     PRUNE_EVERY = 1.0  # seconds
@@ -67,7 +67,7 @@ class ScopedLimiter(Limiter):
     """A Limiter whose check before each request runs only on the requests `applies` says it limits.
 
     Flask-Limiter resolves a request's limits before each request, even when a request filter then exempts it
-    (about 0.15 ms of CPU a request, each limiter): the page views, assets and probes that no limit concerns skip
+    (about 0.04 ms of CPU a request, each limiter): the page views, assets and probes that no limit concerns skip
     that work here. A limited view's decorator still checks its own limits when it is called. `_check_request_limit`
     is the hook Flask-Limiter registers: tests/test_inbound_limits.py fails should it be renamed."""
 
