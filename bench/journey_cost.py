@@ -175,7 +175,8 @@ def journey(service: str, sandbox: str, index: int, counter: list[int],
     shown = {name: value for f in b.forms() for name, value in f.fields if value}
     data = {name: shown.get(name, DECLARED[name]) for name in names if name in DECLARED}
     data["csrf_token"] = csrf_token(b.page.text)
-    _expect(b._go("POST", b.page.url, data, True), "/verification")
+    _expect(b._go("POST", b.page.url, data, True), "/pieces")
+    _expect(b.submit("Continuer vers la vérification"), "/verification")  # the « Pièces » step: no file
     _expect(b.submit("Envoyer à"), "/recepisse")
     found = REFERENCE.search(b.page.text)
     if found is None:

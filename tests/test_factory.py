@@ -28,6 +28,20 @@ def test_security_headers(client):
     assert "Strict-Transport-Security" not in response.headers  # http PUBLIC_URL
 
 
+def test_security_headers_are_sent_once_and_a_view_keeps_its_own(make_app):
+    app = make_app()
+
+    @app.get("/framed")
+    def framed():
+        return "x", {"x-frame-options": "SAMEORIGIN"}  # any case: HTTP header names are case-insensitive
+
+    response = app.test_client().get("/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                 "Cross-Origin-Opener-Policy", "Permissions-Policy"):
+        assert len(response.headers.getlist(name)) == 1, name
+
+
 def test_https_deployment_uses_host_prefixed_secure_cookie_and_hsts(make_app):
     app = make_app(PUBLIC_URL="https://droits.example.fr")
     client = app.test_client()

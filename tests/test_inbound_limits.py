@@ -67,6 +67,52 @@ def test_journey_form_posts_are_limited_and_page_views_are_not(limited):
         assert client.get(f"{MUTUELLE}/").status_code == 200
 
 
+def test_only_limited_requests_reach_the_limiters_resolution(limited, monkeypatch):
+    from flask import request
+    from flask_limiter import Limiter
+
+    resolved = []
+    original = Limiter._check_request_limit
+
+    def spy(self, callable_name=None, in_middleware=True):
+        resolved.append((request.method, request.path, in_middleware))
+        return original(self, callable_name, in_middleware)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", spy)
+    client = client_at(limited(), "127.0.0.2")
+    token = token_of(client)
+    client.get("/")
+    client.get("/healthz")
+    assert resolved == []  # page views and probes: neither limiter resolves anything
+    client.post(MUTUELLE + "/personnes", data={"csrf_token": token})
+    assert ("POST", MUTUELLE + "/personnes", True) in resolved
+    client.get("/api/v1/dossiers")
+    assert any(path == "/api/v1/dossiers" for _, path, _ in resolved)  # the pull API's own limiter
+
+
+def test_in_memory_counters_start_no_thread_per_hit_and_still_prune(monkeypatch):
+    import threading
+    import time
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    storage = storage_from_string("dc-memory://")  # what a laptop or a single instance counts in
+    limiter = MovingWindowRateLimiter(storage)
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+    three_a_second = parse("3 per second")
+    assert [limiter.hit(three_a_second, "k") for _ in range(4)] == [True, True, True, False]  # still counted
+    assert started == []
+    later, ticked = time.time() + 5, time.monotonic() + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(time, "monotonic", lambda: ticked)
+    assert limiter.hit(three_a_second, "k")
+    assert sum(len(entries) for entries in storage.events.values()) == 1  # the old entries were pruned
+    assert started == []
+
+
 def test_two_instances_count_together_through_redis(limited, redis_url):
     # A fresh address per run: the counters outlive the test in Redis.
     address = f"127.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}"

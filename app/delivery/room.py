@@ -12,7 +12,6 @@ from collections.abc import Mapping
 
 import flask_smorest
 from flask import Blueprint, Flask, request
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from app.delivery import api, auth, docs
@@ -21,6 +20,7 @@ from app.delivery.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.delivery.schemas import ProblemSchema
 from app.delivery.settings import DeliverySettings
 from app.dossiers.store import DossierStore
+from app.inbound_limits import ScopedLimiter
 from app.model.organisation import Organisation
 
 API_VERSION = "1.0.0"
@@ -63,16 +63,16 @@ def init_app(app: Flask, *, store: DossierStore, organisations: Mapping[str, Org
 
 
 def _limit(app: Flask, settings: DeliverySettings, redis_url: str | None) -> None:
-    limiter = Limiter(get_remote_address, app=app, storage_uri=redis_url or "memory://", headers_enabled=True,
-                      key_prefix="dc:ratelimit", strategy="fixed-window")
+    # Its limits are the API's: every other request of the service skips this limiter's per-request resolution.
+    limiter = ScopedLimiter(get_remote_address, app=app, storage_uri=redis_url or "dc-memory://",
+                            headers_enabled=True, key_prefix="dc:ratelimit", strategy="fixed-window",
+                            applies=lambda: request.blueprint in (api.bp.name, docs.bp.name))
     # Every request of a key, every endpoint together; without a key, its client address stands in.
     limiter.shared_limit(settings.rate_limit, scope="api-key", key_func=_key_or_address)(api.bp)
     # Failed authentications per client address: checked before each request, counted only on a 401.
     limiter.shared_limit(settings.auth_failure_limit, scope="api-auth-failures", key_func=get_remote_address,
                          deduct_when=lambda response: response.status_code == 401)(api.bp)
     limiter.shared_limit(settings.rate_limit, scope="api-docs", key_func=get_remote_address)(docs.bp)
-    # Its limits are the API's: every other request of the service skips this limiter's per-request resolution.
-    limiter.request_filter(lambda: request.blueprint not in (api.bp.name, docs.bp.name))
 
 
 def _key_or_address() -> str:

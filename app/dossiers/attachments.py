@@ -200,9 +200,10 @@ class AttachmentStore:
             count += len(batch)
 
     def _list(self, *where) -> list[Attachment]:
-        with Session(self.engine) as session:
-            # Not the files' bytes: a listing decrypts only their names and digests.
-            rows = session.execute(select(AttachmentRow.id, AttachmentRow.kind, AttachmentRow.media_type,
+        # Read on the attachments step, the review and the send: columns only, so a plain connection (no ORM
+        # session to set up). Not the files' bytes: a listing decrypts only their names and digests.
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(AttachmentRow.id, AttachmentRow.kind, AttachmentRow.media_type,
                                           AttachmentRow.size, AttachmentRow.meta).where(*where)
                                    .order_by(AttachmentRow.created_at, AttachmentRow.id)).all()
             return [self._value(row) for row in rows]
