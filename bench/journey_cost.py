@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from bench.servers import free_port, wait_for  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 from tests.journeys.support import DECLARED, REFERENCE, csrf_token, field_names  # noqa: E402
 from tests.portal import demo_registry, launch_token  # noqa: E402
@@ -57,24 +57,6 @@ JOURNEYS = (("preadmission", "chu-demo"), ("adhesion", "mutuelle-demo"))
 
 
 # ---- processes and their CPU
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
 
 def children(pid: int) -> list[int]:
     found = []

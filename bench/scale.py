@@ -42,28 +42,11 @@ import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.scale_person import Person, Timings  # noqa: E402
+from bench.servers import free_port, wait_for  # noqa: E402
 from tests.portal import demo_registry, launch_token  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 class Processes:
