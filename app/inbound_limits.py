@@ -32,7 +32,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-LIMITED_ENDPOINTS = frozenset({"auth.login", "auth.callback"})
+# The sign-in's views and the setting of each one's limit. The retrieval is the callback's second half: the same limit.
+SIGN_IN_LIMITS = (("auth.login", "RATE_LIMIT_SIGN_IN"), ("auth.callback", "RATE_LIMIT_CALLBACK"),
+                  ("auth.retrieval", "RATE_LIMIT_CALLBACK"))
+LIMITED_ENDPOINTS = frozenset(endpoint for endpoint, _ in SIGN_IN_LIMITS)
 
 
 class MemoryCounters(MemoryStorage):
@@ -83,23 +86,23 @@ class ScopedLimiter(Limiter):
 
 def init_app(app: Flask, config: Mapping, redis_url: str | None) -> Limiter:
     """Limit the sign-in's start and callback and the journeys' posts; the views must be registered already."""
-    sign_in, callback, forms = (_checked(config, key) for key in DEFAULTS)
+    limits = {key: _checked(config, key) for key in DEFAULTS}
     limiter = ScopedLimiter(get_remote_address, app=app, storage_uri=redis_url or "dc-memory://",
                             key_prefix="dc:inbound", strategy="moving-window", headers_enabled=True,
                             swallow_errors=True, in_memory_fallback_enabled=bool(redis_url), applies=_is_limited)
     # A decorated view checks its limit when it is called: the registered views are replaced by their wrappers.
-    # The retrieval is the callback's second half: the same limit.
-    for endpoint, limit in (("auth.login", sign_in), ("auth.callback", callback), ("auth.retrieval", callback)):
-        app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
+    for endpoint, key in SIGN_IN_LIMITS:
+        app.view_functions[endpoint] = limiter.limit(limits[key])(app.view_functions[endpoint])
     for journey in JOURNEYS:  # every form of every journey, counted together
-        limiter.shared_limit(forms, scope="journey-forms", methods=["POST"])(app.blueprints[journey])
+        limiter.shared_limit(limits["RATE_LIMIT_FORMS"], scope="journey-forms", methods=["POST"])(
+            app.blueprints[journey])
 
     return limiter
 
 
 def _is_limited() -> bool:
-    # The same requests as the limits above, said once more so that every other one (page views, assets, probes)
-    # skips Flask-Limiter's resolution of its limits, done otherwise on each request.
+    # The requests init_app limits, so that every other one (page views, assets, probes) skips Flask-Limiter's
+    # resolution of its limits, done otherwise on each request.
     return request.endpoint in LIMITED_ENDPOINTS or (request.method == "POST" and request.blueprint in JOURNEYS)
 
 

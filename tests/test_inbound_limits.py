@@ -57,6 +57,13 @@ def test_the_callback_is_limited(limited):
     assert_refused(client.get("/auth/callback?state=x&code=y"))
 
 
+def test_the_retrieval_has_the_callbacks_limit(limited):
+    client = client_at(limited(), "127.0.0.2")
+    for _ in range(2):
+        assert client.get("/auth/recuperation?id=x").status_code != 429
+    assert_refused(client.get("/auth/recuperation?id=x"))
+
+
 def test_journey_form_posts_are_limited_and_page_views_are_not(limited):
     client = client_at(limited(), "127.0.0.2")
     token = token_of(client)
