@@ -50,8 +50,13 @@ def _profiled(app):
     profile, inner = cProfile.Profile(time.process_time), app.wsgi_app
 
     only = os.environ.get("DC_BENCH_PROFILE_PATHS", "")  # e.g. "/recepisse /personnes": those requests only
+    # The first requests of a worker compile its templates and fill its caches: not what a journey costs.
+    skip = [int(os.environ.get("DC_BENCH_PROFILE_SKIP", "0"))]
 
     def wsgi(environ, start_response):
+        if skip[0] > 0:
+            skip[0] -= 1
+            return inner(environ, start_response)
         if only and not environ["PATH_INFO"].endswith(tuple(only.split())):
             return inner(environ, start_response)
         profile.enable()
@@ -88,4 +93,62 @@ def _cpu_by_step(app, folder: str) -> None:
             totals[step][1] += time.process_time() - started
 
     app.wsgi_app = wsgi
-    atexit.register(lambda: open(f"{folder}/steps-{os.getpid()}.json", "w").write(json.dumps(totals)))
+    parts = _parts(app)
+    atexit.register(lambda: open(f"{folder}/steps-{os.getpid()}.json", "w").write(json.dumps(
+        {"steps": totals, "parts": parts})))
+
+
+def _parts(app) -> dict:
+    """The request thread's own CPU in a few parts of the work (exclusive: a part inside another counts once)."""
+    import functools
+    import threading
+    import time
+    from collections import defaultdict
+
+    totals: dict[str, float] = defaultdict(float)
+    local = threading.local()  # each thread's stack of [part, started, nested]: the retrieval's threads too
+
+    def timed(part, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            stack = local.__dict__.setdefault("stack", [])
+            stack.append([part, time.thread_time(), 0.0])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                name, started, nested = stack.pop()
+                spent = time.thread_time() - started
+                totals[name] += spent - nested
+                if stack:
+                    stack[-1][2] += spent
+        return wrapper
+
+    if app.import_name == __name__:  # the bare app: nothing of ours to time
+        return totals
+    import flask.templating
+    import requests
+    import sqlalchemy.engine.base
+    import sqlalchemy.orm.session
+
+    flask.templating._render = timed("render", flask.templating._render)
+    interface = app.session_interface
+    interface.open_session = timed("session open", interface.open_session)
+    interface.save_session = timed("session save", interface.save_session)
+    requests.Session.send = timed("outbound (requests)", requests.Session.send)
+    sqlalchemy.orm.session.Session.commit = timed("orm commit", sqlalchemy.orm.session.Session.commit)
+    sqlalchemy.engine.base.Connection._execute_context = timed(
+        "sql execute", sqlalchemy.engine.base.Connection._execute_context)
+    import joserfc.jws
+    import wtforms.form
+    serializer = interface.serializer
+    serializer.encode = timed("session encode", serializer.encode)
+    serializer.decode = timed("session decode", serializer.decode)
+    if hasattr(interface, "cache"):
+        interface.cache.set = timed("session file write", interface.cache.set)
+    wtforms.form.BaseForm.process = timed("forms process", wtforms.form.BaseForm.process)
+    wtforms.form.Form.validate = timed("forms validate", wtforms.form.Form.validate)
+    sqlalchemy.orm.session.Session.flush = timed("orm flush", sqlalchemy.orm.session.Session.flush)
+    joserfc.jws.deserialize_compact = timed("jose", joserfc.jws.deserialize_compact)
+    app.full_dispatch_request = timed("dispatch (rest)", app.full_dispatch_request)
+    app.wsgi_app = timed("wsgi (rest)", app.wsgi_app)
+    return totals
