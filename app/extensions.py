@@ -7,8 +7,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, Response, current_app, session
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from app import session_lock, session_store, sessions
 from app.config import Settings
@@ -61,6 +61,16 @@ def init_app(app: Flask, settings: Settings) -> None:
         if expired:
             log.info("session expired reason=%s", expired)
             state.clear()
+
+    @app.after_request
+    def _csrf_secret_with_this_write(response: Response) -> Response:
+        # Flask-WTF puts its secret in the session on the first page that shows a form, which then writes the
+        # session for that alone. A response that writes the session anyway takes the secret along: the launch's
+        # redirect and the sign-in's retrieval (which renews the session) are both followed by a page with forms,
+        # which now writes nothing (two writes of a journey's ten).
+        if session.modified and session and app.config["WTF_CSRF_FIELD_NAME"] not in session:
+            generate_csrf()
+        return response
 
 
 @dataclass(frozen=True)

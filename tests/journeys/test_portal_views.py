@@ -152,3 +152,17 @@ def test_the_sepa_mandate_names_the_mutuelle_as_creditor_with_its_ics(client):
     post(client, f"{MUTUELLE}/personnes", {"declared": "0"})
     form = client.get(f"{MUTUELLE}/formulaire").get_data(as_text=True)
     assert "identifiant créancier SEPA (ICS) FR03ZZZDEMO01" in form
+
+
+def test_the_page_after_a_launch_writes_no_session(client, app):
+    from tests.test_session_store import _stored_bytes
+
+    assert client.get(launch_path("chu-demo", audience=AUDIENCE)).status_code == 303
+    stored = _stored_bytes(app, client)
+    page = client.get(f"{CHU}/")  # its sign-in form's CSRF token was provided for by the launch's write
+    assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
+    assert _stored_bytes(app, client) == stored and "Set-Cookie" not in page.headers
+    # The token is accepted.
+    started = client.post("/auth/login", data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                                "next": f"{CHU}/personnes"})
+    assert started.status_code == 303  # a refused CSRF token is a 400
