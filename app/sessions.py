@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, session
+from flask import Flask, g, session
 
 from app.franceconnect.client import AuthTransaction, VerifiedSignIn
 from app.model.identity import Identity
@@ -48,6 +48,7 @@ PEOPLE = "journey_people"
 DRAFT = "journey_draft"
 RECEIPT = "journey_receipt"
 
+_STATE = "_dc_session_state"  # this request's SessionState, in flask.g
 # "Seen" is recorded to 1/20 of the idle timeout (90 s of 30 min), so that most requests write no session.
 SEEN_RESOLUTION = 20
 MAX_SIGN_INS = 4  # a few tabs at once, not an unbounded list
@@ -77,6 +78,10 @@ class SessionState:
 
     def __init__(self, data: MutableMapping[str, Any]) -> None:
         self._data = data
+        # Typed values already rebuilt, by key, with the stored value they came from: a request reads the same
+        # entries several times (the step's checks, its view, its template), and a rebuild is checked and costs.
+        # A write stores a new value, never changes one in place, so `is` tells a stale entry.
+        self._rebuilt: dict[str, tuple[Any, Any]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._data)
@@ -192,15 +197,18 @@ class SessionState:
     @property
     def rights(self) -> dict[str, SourceResult]:
         """The source results kept at sign-in; an unreadable one is dropped, not fatal."""
-        results = {}
         stored = self._data.get(RIGHTS)
+        if (rebuilt := self._rebuilt.get(RIGHTS)) is not None and rebuilt[0] is stored:
+            return dict(rebuilt[1])
+        results = {}
         for source, value in (stored.items() if isinstance(stored, Mapping) else ()):
             result = _read(SourceResult.from_dict, value)
             if result is None:
                 log.warning("dropping an unreadable source result source=%s", source if source in SOURCES else "?")
             else:
                 results[source] = result
-        return results
+        self._rebuilt[RIGHTS] = (stored, results)
+        return dict(results)
 
     def start_logout(self, state: str) -> None:
         self._data[LOGOUT_STATE] = state
@@ -295,16 +303,25 @@ class SessionState:
         value = self._data.get(key)
         if value is None:
             return None
+        if (rebuilt := self._rebuilt.get(key)) is not None and rebuilt[0] is value:
+            return rebuilt[1]
         result = _read(rebuild, value)
         if result is None:
             log.warning("dropping an unreadable session entry key=%s", key)
             self._data.pop(key, None)
+        else:
+            self._rebuilt[key] = (value, result)
         return result
 
 
 def current() -> SessionState:
-    """The typed view of this request's session."""
-    return SessionState(session)
+    """The typed view of this request's session: one per request, so each entry is rebuilt once."""
+    data = session._get_current_object()  # and the proxy resolved once, not at every read
+    state = g.get(_STATE)
+    if state is None or state._data is not data:
+        state = SessionState(data)
+        setattr(g, _STATE, state)
+    return state
 
 
 def start_authenticated_session(app: Flask) -> SessionState:
