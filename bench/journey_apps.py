@@ -80,25 +80,27 @@ def _cpu_by_step(app, folder: str) -> None:
 
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     inner = app.wsgi_app
+    current = ["-"]  # the step being served (sync workers: one at a time), which the parts are filed under
 
     def wsgi(environ, start_response):
         started = time.process_time()
+        step = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rstrip('/').rsplit('/', 1)[-1] or '/'}"
+        if "launch=" in environ.get("QUERY_STRING", ""):
+            step += " (launch)"
+        current[0] = step
         try:
             return inner(environ, start_response)
         finally:
-            step = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rstrip('/').rsplit('/', 1)[-1] or '/'}"
-            if "launch=" in environ.get("QUERY_STRING", ""):
-                step += " (launch)"
             totals[step][0] += 1
             totals[step][1] += time.process_time() - started
 
     app.wsgi_app = wsgi
-    parts = _parts(app)
+    parts = _parts(app, current)
     atexit.register(lambda: open(f"{folder}/steps-{os.getpid()}.json", "w").write(json.dumps(
         {"steps": totals, "parts": parts})))
 
 
-def _parts(app) -> dict:
+def _parts(app, current: list[str]) -> dict:
     """The request thread's own CPU in a few parts of the work (exclusive: a part inside another counts once)."""
     import functools
     import threading
@@ -119,6 +121,7 @@ def _parts(app) -> dict:
                 name, started, nested = stack.pop()
                 spent = time.thread_time() - started
                 totals[name] += spent - nested
+                totals[f"{current[0]}: {name}"] += spent - nested
                 if stack:
                     stack[-1][2] += spent
         return wrapper
@@ -126,29 +129,33 @@ def _parts(app) -> dict:
     if app.import_name == __name__:  # the bare app: nothing of ours to time
         return totals
     import flask.templating
+    import joserfc.jws
     import requests
     import sqlalchemy.engine.base
     import sqlalchemy.orm.session
-
-    flask.templating._render = timed("render", flask.templating._render)
-    interface = app.session_interface
-    interface.open_session = timed("session open", interface.open_session)
-    interface.save_session = timed("session save", interface.save_session)
-    requests.Session.send = timed("outbound (requests)", requests.Session.send)
-    sqlalchemy.orm.session.Session.commit = timed("orm commit", sqlalchemy.orm.session.Session.commit)
-    sqlalchemy.engine.base.Connection._execute_context = timed(
-        "sql execute", sqlalchemy.engine.base.Connection._execute_context)
-    import joserfc.jws
     import wtforms.form
-    serializer = interface.serializer
-    serializer.encode = timed("session encode", serializer.encode)
-    serializer.decode = timed("session decode", serializer.decode)
-    if hasattr(interface, "cache"):
-        interface.cache.set = timed("session file write", interface.cache.set)
-    wtforms.form.BaseForm.process = timed("forms process", wtforms.form.BaseForm.process)
-    wtforms.form.Form.validate = timed("forms validate", wtforms.form.Form.validate)
-    sqlalchemy.orm.session.Session.flush = timed("orm flush", sqlalchemy.orm.session.Session.flush)
-    joserfc.jws.deserialize_compact = timed("jose", joserfc.jws.deserialize_compact)
-    app.full_dispatch_request = timed("dispatch (rest)", app.full_dispatch_request)
-    app.wsgi_app = timed("wsgi (rest)", app.wsgi_app)
+
+    from app.dossiers.audit import AuditTrail
+
+    interface = app.session_interface
+    patched = [  # (owner, attribute, part)
+        (flask.templating, "_render", "render"),
+        (interface, "open_session", "session open"), (interface, "save_session", "session save"),
+        (interface.serializer, "encode", "session encode"), (interface.serializer, "decode", "session decode"),
+        (requests.Session, "send", "outbound (requests)"),
+        (sqlalchemy.engine.base.Connection, "_execute_context", "sql execute"),
+        (sqlalchemy.orm.session.Session, "flush", "orm flush"),
+        (sqlalchemy.orm.session.Session, "commit", "orm commit"),
+        (wtforms.form.BaseForm, "process", "forms process"), (wtforms.form.Form, "validate", "forms validate"),
+        (joserfc.jws, "deserialize_compact", "jose"), (AuditTrail, "record", "audit record"),
+        (app, "preprocess_request", "before_request hooks"), (app, "process_response", "after_request hooks"),
+        (app, "url_for", "url_for"), (app, "full_dispatch_request", "dispatch (rest)"),
+        (app, "wsgi_app", "wsgi (rest)"),
+    ]
+    if hasattr(interface, "cache"):  # session files
+        patched.append((interface.cache, "set", "session file write"))
+    for owner, attribute, part in patched:
+        setattr(owner, attribute, timed(part, getattr(owner, attribute)))
+    for endpoint, view in list(app.view_functions.items()):
+        app.view_functions[endpoint] = timed(f"view {endpoint}", view)
     return totals
