@@ -135,7 +135,9 @@ def _parts(app, current: list[str]) -> dict:
     import sqlalchemy.orm.session
     import wtforms.form
 
+    from app.connectors.retrieval import RightsRetriever
     from app.dossiers.audit import AuditTrail
+    from app.outbound.http import OutboundHttp
 
     interface = app.session_interface
     patched = [  # (owner, attribute, part)
@@ -148,6 +150,7 @@ def _parts(app, current: list[str]) -> dict:
         (sqlalchemy.orm.session.Session, "commit", "orm commit"),
         (wtforms.form.BaseForm, "process", "forms process"), (wtforms.form.Form, "validate", "forms validate"),
         (joserfc.jws, "deserialize_compact", "jose"), (AuditTrail, "record", "audit record"),
+        (RightsRetriever, "_task", "retrieval task (rest)"), (OutboundHttp, "call", "outbound layer (rest)"),
         (app, "preprocess_request", "before_request hooks"), (app, "process_response", "after_request hooks"),
         (app, "url_for", "url_for"), (app, "full_dispatch_request", "dispatch (rest)"),
         (app, "wsgi_app", "wsgi (rest)"),

@@ -30,7 +30,7 @@ from app.outbound.deadline import Clock, Deadline, exponential_delay
 from app.outbound.errors import OutboundError, OutboundRateLimited, OutboundUnavailable
 from app.outbound.headers import HeaderAuth
 from app.outbound.state import MemoryState, StateStore
-from app.outbound.wire import Exchange, HttpResponse, new_session, send
+from app.outbound.wire import REQUEST_ARGUMENTS, Exchange, HttpResponse, new_session, send
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,8 @@ class OutboundHttp:
         """
         if credentials is not None and auth is not None:
             raise ValueError("pass credentials or auth, not both")
+        if unknown := set(kwargs) - REQUEST_ARGUMENTS:
+            raise TypeError(f"unexpected request argument(s): {', '.join(sorted(unknown))}")
         request = _Request(method.upper(), url, path or urlsplit(url).path or "/", deadline,
                            deadline.work if deadline is not None else uuid.uuid4().hex,
                            auth or HeaderAuth(credentials),

@@ -71,9 +71,14 @@ class MemoryState:
     def mark(self, key: str, member: str, at: float, window: float) -> int:
         with self._lock:
             members = self._windows.setdefault(key, {})
+            # In the order last seen (one seen again moves to the end), so those past the window are at the front:
+            # pruning stops at the first one still in it, instead of scanning, at every call, each caller of the
+            # last minute (hundreds at a few sign-ins a second: 0.1 ms a call, most of what the layer added).
+            members.pop(member, None)
             members[member] = at
-            for old in [m for m, seen in members.items() if seen <= at - window]:
-                del members[old]
+            horizon = at - window
+            while members and members[first := next(iter(members))] <= horizon:
+                del members[first]
             return len(members)
 
     def delete(self, *keys: str) -> None:

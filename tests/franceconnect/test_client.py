@@ -400,9 +400,9 @@ class SpySession(requests.Session):
         super().__init__()
         self.seen: list[dict] = []
 
-    def request(self, method, url, **kwargs):
-        self.seen.append({"method": method, **kwargs})
-        return super().request(method, url, **kwargs)
+    def send(self, request, **kwargs):
+        self.seen.append({"method": request.method, **kwargs})
+        return super().send(request, **kwargs)
 
 
 def test_every_call_has_a_timeout_and_follows_no_redirect(fc):
@@ -412,6 +412,7 @@ def test_every_call_has_a_timeout_and_follows_no_redirect(fc):
     assert [call["method"] for call in session.seen] == ["GET", "POST", "GET", "GET"]
     for call in session.seen:
         assert call["timeout"] == 2.5 and call["allow_redirects"] is False and call["stream"] is True
+        assert call["verify"] is True and call["proxies"] == {}  # nothing from the environment
 
 
 def test_a_session_without_tls_verification_is_refused(fc):

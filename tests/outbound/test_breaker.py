@@ -79,3 +79,15 @@ def test_a_single_trial_under_concurrency(clock):
 
     with ThreadPoolExecutor(16) as pool:
         assert sorted(pool.map(probe, range(16))) == [False] * 15 + [True]
+
+
+def test_a_caller_seen_again_stays_in_the_window_and_the_ones_before_it_leave(clock):
+    state = outbound.MemoryState(clock)
+    assert state.mark("seen", "a", 0, 60) == 1
+    assert state.mark("seen", "b", 1, 60) == 2
+    assert state.mark("seen", "a", 30, 60) == 2  # seen again: its window starts again
+    # At 62 « b » (last seen at 1) is past the window; « a » (30) and « c » are in it.
+    assert state.mark("seen", "c", 62, 60) == 2
+    assert state.mark("seen", "d", 91, 60) == 2  # « a » gone too: « c » and « d »
+    assert state.mark("seen", "e", 500, 60) == 1
+

@@ -294,6 +294,16 @@ def test_cookies_are_never_kept_between_calls(client, clock, mocked_responses):
     assert len(client.session.cookies) == 0
 
 
+def test_a_header_set_to_none_drops_the_sessions_and_an_unknown_argument_is_refused(client, clock, mocked_responses):
+    mocked_responses.get(URL, json={})
+    get(client, clock, headers={"Accept-Encoding": None, "nir": "1"})
+    sent = mocked_responses.calls[0].request.headers
+    assert "Accept-Encoding" not in sent and sent["nir"] == "1" and sent["Accept"] == "application/json"
+    with pytest.raises(TypeError, match="unexpected request argument"):
+        client.call("GET", URL, json={"a": 1})  # requests would send it; no caller needs it: refused, not sent
+    assert len(mocked_responses.calls) == 1
+
+
 # ---- logs
 
 
