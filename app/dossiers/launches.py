@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,11 +24,12 @@ class LaunchLedger:
 
     def use(self, organisation: str, jti: str, expires_at: dt.datetime) -> bool:
         """Record the token as used; False when it already was."""
-        row = UsedLaunchToken(organisation=organisation, jti_hash=hashlib.sha256(jti.encode()).hexdigest(),
-                              expires_at=expires_at)
+        row = {"organisation": organisation, "jti_hash": hashlib.sha256(jti.encode()).hexdigest(),
+               "expires_at": expires_at}
         try:
-            with Session(self.engine) as session, session.begin():
-                session.add(row)
+            # A Core insert: an ORM session's unit of work costs twice the CPU for one row.
+            with self.engine.begin() as connection:
+                connection.execute(insert(UsedLaunchToken), [row])
         except IntegrityError:
             return False
         return True

@@ -32,8 +32,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import event as sa_event
 
+from app.dossiers import audit
 from app.dossiers.models import AuditEvent
 from app.outbound import observe
 
@@ -89,7 +89,7 @@ def listen() -> None:
     if _listening:
         return
     _listening = True
-    sa_event.listen(AuditEvent, "after_insert", lambda _mapper, _connection, row: count_audit_event(row))
+    audit.on_insert(count_audit_event)
     observe.subscribe(count_call)
 
 
