@@ -51,7 +51,7 @@ def _profiled(app):
 
     only = os.environ.get("DC_BENCH_PROFILE_PATHS", "")  # e.g. "/recepisse /personnes": those requests only
     # The first requests of a worker compile its templates and fill its caches: not what a journey costs.
-    skip = [int(os.environ.get("DC_BENCH_PROFILE_SKIP", "0"))]
+    skip = [int(os.environ.get("DC_BENCH_SKIP", "0"))]
 
     def wsgi(environ, start_response):
         if skip[0] > 0:
@@ -80,6 +80,7 @@ def _cpu_by_step(app, folder: str) -> None:
 
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     inner = app.wsgi_app
+    skip = [int(os.environ.get("DC_BENCH_SKIP", "0"))]
     current = ["-"]  # the step being served (sync workers: one at a time), which the parts are filed under
 
     def wsgi(environ, start_response):
@@ -87,6 +88,9 @@ def _cpu_by_step(app, folder: str) -> None:
         step = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO'].rstrip('/').rsplit('/', 1)[-1] or '/'}"
         if "launch=" in environ.get("QUERY_STRING", ""):
             step += " (launch)"
+        if skip[0] > 0:  # a worker's first requests compile its templates and fill its caches
+            skip[0] -= 1
+            step = "(skipped)"
         current[0] = step
         try:
             return inner(environ, start_response)
