@@ -58,3 +58,16 @@ def test_the_master_gives_the_workers_a_metrics_folder_and_forgets_dead_workers(
     assert not (made / "gauge_livemax_4242.db").exists()  # a dead worker's live gauges leave the scrape
     namespace["on_exit"](server)
     assert not made.exists()
+
+
+def test_each_worker_puts_what_it_built_out_of_the_collectors_reach():
+    import gc
+
+    namespace: dict = {"__file__": str(CONF)}
+    exec(compile(CONF.read_text(), str(CONF), "exec"), namespace)
+    before = gc.get_freeze_count()
+    try:
+        namespace["post_worker_init"](object())  # the worker has loaded the app (and this test's objects)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
