@@ -159,6 +159,9 @@ def _parts(app, current: list[str]) -> dict:
         (app, "url_for", "url_for"), (app, "full_dispatch_request", "dispatch (rest)"),
         (app, "wsgi_app", "wsgi (rest)"),
     ]
+    import redis.client
+
+    patched += [(redis.client.Redis, "execute_command", "redis"), (redis.client.Pipeline, "execute", "redis")]
     if hasattr(interface, "cache"):  # session files
         patched.append((interface.cache, "set", "session file write"))
     import gc

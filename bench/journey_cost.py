@@ -25,6 +25,7 @@ and writes one .prof file per worker to DIR when it stops (read it with `python 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -276,7 +277,8 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true",
                         help="a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped at the end")
     parser.add_argument("--profile", help="a folder for the workers' cProfile files")
-    parser.add_argument("--steps", help="a folder for each worker's CPU by step (method and last path segment)")
+    parser.add_argument("--steps", help="a folder for each worker's CPU by step (method and last path segment) and "
+                        "by part (rendering, session, outbound, SQL…); the totals are printed")
     parser.add_argument("--sandbox-server", choices=("waitress", "werkzeug"), default="waitress",
                         help="werkzeug: the sandbox's former server, which closes every connection")
     parser.add_argument("--serve-sandbox", nargs=3, help=argparse.SUPPRESS)
@@ -316,6 +318,9 @@ def main() -> int:
         if args.steps:
             Path(args.steps).mkdir(parents=True, exist_ok=True)
             env["DC_BENCH_STEPS"] = str(Path(args.steps).resolve())
+        if args.steps or args.profile:
+            # The warm-up's requests, shared by the workers (templates compiled, caches filled): left out.
+            env.setdefault("DC_BENCH_SKIP", str(args.warmup * 14 // args.workers))
         for key, value in demo_registry(work / "registry", sandbox_url=sandbox).items():
             env[f"FLASK_{key}"] = value
 
@@ -397,7 +402,36 @@ def main() -> int:
               f"{ratio:>6.2f} {j.units / j.seconds:>10.1f} {bare_rate:>10} "
               f"{max(j.rss):>8.0f} MB {max(b.rss):>6.0f} MB")
     print(f"ratio (target ≤ 4): {' / '.join(f'{r:.2f}' for r in ratios)} (sequential / {args.concurrency} clients)")
+    if args.steps:
+        print_steps(Path(args.steps))
     return 0 if max(ratios) <= 4 else 1
+
+
+def print_steps(folder: Path) -> None:
+    """The service's workers' CPU by step and by part, per journey, from the files bench/journey_apps.py wrote."""
+    steps: dict[str, list[float]] = {}
+    parts: dict[str, float] = {}
+    for path in folder.glob("steps-*.json"):
+        data = json.loads(path.read_text())
+        if not data.get("parts"):  # the bare app's workers
+            continue
+        for step, (count, seconds) in data["steps"].items():
+            total = steps.setdefault(step, [0, 0.0])
+            total[0] += count
+            total[1] += seconds
+        for part, seconds in data["parts"].items():
+            parts[part] = parts.get(part, 0.0) + seconds
+    steps.pop("(skipped)", None)
+    journeys = steps.get("GET recepisse", [0])[0]
+    if not journeys:
+        return
+    print(f"\nCPU by step, in the workers (process clock), ms per journey, {journeys} journeys after the warm-up:")
+    for step, (count, seconds) in sorted(steps.items(), key=lambda item: -item[1][1]):
+        print(f"  {step:<28} {seconds / journeys * 1000:6.2f}   ({seconds / count * 1000:.2f} a request)")
+    print(f"  {'all':<28} {sum(s for _, s in steps.values()) / journeys * 1000:6.2f}")
+    print("by part (the request's and the retrieval's threads, each part without the parts it calls):")
+    for part, seconds in sorted(((p, s) for p, s in parts.items() if ": " not in p), key=lambda item: -item[1]):
+        print(f"  {part:<28} {seconds / journeys * 1000:6.2f}")
 
 
 def _create_database() -> tuple[str, str]:
