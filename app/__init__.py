@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the service: defaults, then instance/config.py and FLASK_* variables (or the test mapping)."""
-    app = Flask(
+    app = web.App(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,

@@ -105,3 +105,27 @@ def test_logging_configured_by_the_host_gets_each_record_once(make_app):
     assert logging.getLogger().handlers  # pytest, like the dev server or a WSGI server, configured logging
     make_app()
     assert logging.getLogger("app").handlers == []  # records propagate to the host's handlers only
+
+
+def test_the_app_tells_each_function_sync_once_and_keeps_a_bounded_memory(app, monkeypatch):
+    import flask.app
+
+    asked = []
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda func: asked.append(func) or False)
+
+    def hook():
+        return "ran"
+
+    assert app.ensure_sync(hook)() == "ran" and app.ensure_sync(hook) is hook
+    assert asked == [hook]  # the second request's question is answered from memory
+
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self):
+            return "ran too"
+
+    assert app.ensure_sync(Unhashable())() == "ran too"
+    for _ in range(app._REMEMBERED + 10):  # new callables each time: the memory stops growing
+        app.ensure_sync(lambda: None)
+    assert len(app._sync) == app._REMEMBERED
