@@ -7,6 +7,7 @@ one failure), not per call, so that one person's failing account cannot open the
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from app.outbound.deadline import Clock
@@ -23,10 +24,18 @@ class CircuitBreaker:
     be a wall clock, the same on every host.
     """
 
+    # A caller's success noted again this soon (its next call in the same sign-in: a dozen within a second) is not
+    # written again: with Redis, each note is a round trip of four commands. Its time in the window is then up to
+    # this much older than it would be, against a 60-second window. (The sets are emptied only when the circuit
+    # opens or closes, and for 30 s around that no success is noted but the trial's, which is always written.)
+    NOTE_AGAIN_AFTER = 1.0
+
     def __init__(self, threshold: int = 3, cooldown: float = 30.0, clock: Clock = time.time, *, window: float = 60.0,
                  ratio: float = 0.5, store: StateStore | None = None, key: str = "peer") -> None:
         self._threshold, self._cooldown, self._window, self._ratio = threshold, cooldown, window, ratio
         self._clock = clock
+        self._noted: dict[str, float] = {}  # callers whose success this process noted lately, oldest first
+        self._noted_lock = threading.Lock()
         self._store: StateStore = store if store is not None else MemoryState(clock)
         self._open, self._probe = f"{key}:open_until", f"{key}:probe"
         self._failed, self._seen = f"{key}:failed", f"{key}:seen"
@@ -57,6 +66,8 @@ class CircuitBreaker:
             else:
                 self._trip(now)
             return
+        if success and self._noted_lately(caller, now):
+            return
         seen = self._store.mark(self._seen, caller, now, self._window)
         if success:
             return
@@ -68,3 +79,15 @@ class CircuitBreaker:
         # Kept a little longer than the cooldown: past it, the stored time says "half-open".
         self._store.put(self._open, repr(now + self._cooldown), math.ceil(self._cooldown + self._window))
         self._store.delete(self._probe, self._failed, self._seen)
+
+    def _noted_lately(self, caller: str, now: float) -> bool:
+        """Whether this process noted `caller` less than NOTE_AGAIN_AFTER ago; if not, it counts as noted now."""
+        with self._noted_lock:
+            last = self._noted.get(caller)
+            if last is not None and now - last < self.NOTE_AGAIN_AFTER:
+                return True
+            self._noted.pop(caller, None)  # noted now: to the end, where the latest are
+            self._noted[caller] = now
+            while now - self._noted[oldest := next(iter(self._noted))] >= self.NOTE_AGAIN_AFTER:
+                del self._noted[oldest]
+            return False

@@ -91,3 +91,27 @@ def test_a_caller_seen_again_stays_in_the_window_and_the_ones_before_it_leave(cl
     assert state.mark("seen", "d", 91, 60) == 2  # « a » gone too: « c » and « d »
     assert state.mark("seen", "e", 500, 60) == 1
 
+
+
+class CountingState(outbound.MemoryState):
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.marks = []
+
+    def mark(self, key, member, at, window):
+        self.marks.append((key.rsplit(":", 1)[-1], member))
+        return super().mark(key, member, at, window)
+
+
+def test_a_sign_ins_successes_are_noted_once_a_second_and_failures_always(clock):
+    store = CountingState(clock)
+    breaker = make(clock, store=store)
+    for _ in range(12):  # one sign-in's dozen calls, within a second
+        breaker.record("alice", success=True)
+    assert store.marks == [("seen", "alice")]
+    breaker.record("alice", success=False)  # a failure is always counted
+    assert store.marks[1:] == [("seen", "alice"), ("failed", "alice")]
+    clock.advance(outbound.CircuitBreaker.NOTE_AGAIN_AFTER)
+    breaker.record("alice", success=True)  # a second later: noted again, its time in the window kept current
+    assert store.marks[-1] == ("seen", "alice")
+
