@@ -1,5 +1,5 @@
-"""The journey pages' fields written in Python (app/journeys/presentation.py): the same HTML as WTForms' widgets,
-and every value escaped, including hostile ones."""
+"""The journey pages' values, facts and fields written in Python (app/journeys/presentation.py): the same HTML as
+WTForms' widgets and Jinja's escaping, and every value escaped, including hostile ones."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 
 import markupsafe
 import pytest
+from jinja2.filters import do_title
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
@@ -14,9 +15,11 @@ from wtforms.validators import DataRequired
 from app.journeys import presentation
 from app.journeys.fields import IsoDateField, PhoneField
 from app.journeys.forms import JourneyForm
+from app.journeys.prefill import Prefill, Value
 from app.organisations.settings import DEMO_FILE
 
 HOSTILE = ['<script>alert(1)</script>', '" onmouseover="x', "O'Neil & <b>", "\u202e<img src=x>", "&amp;"]
+AT = "2026-11-22T13:05:00+00:00"
 
 
 @pytest.fixture
@@ -58,6 +61,122 @@ def test_escape_is_markupsafe_s(text):
 def test_what_already_is_html_is_not_escaped_twice():
     assert presentation.escape(markupsafe.Markup("<b>x</b>")) == "<b>x</b>"
     assert presentation.escape(presentation.Html("<i>y</i>")) == "<i>y</i>"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_fact_escapes_its_value_label_and_source(ctx, text):
+    html = presentation.fact("caisse", {"value": text, "source": "cnam", "at": AT}, label=text)
+    assert 'onmouseover="' not in html
+    assert str(markupsafe.escape(text)) in html
+    assert "<script" not in html and "<b>" not in html and "<img" not in html
+    # Jinja inserts it as it is: escaped once, not twice.
+    assert ctx.jinja_env.from_string("{{ f }}").render(f=html) == html
+
+
+def test_a_group_of_facts_escapes_its_id_and_values(ctx):
+    html = presentation.facts('g"><script>', [("caisse", {"value": "<b>CPAM</b>", "source": "cnam", "at": AT}, None),
+                                              ("regime", {"value": "<i>", "source": "cnam", "at": AT}, None)])
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert 'id="g&#34;&gt;&lt;script&gt;-source"' in html and "&lt;b&gt;CPAM&lt;/b&gt;" in html
+
+
+# Values ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "v", "text"), [
+    ("phone", {"value": "+33612345678", "source": "declared"}, "06 12 34 56 78"),
+    ("emergency_phone", {"value": "+442079460000", "source": "declared"}, "+442079460000"),
+    ("iban", {"value": "FR7630006000011234567890189", "source": "declared"}, "FR76 3000 6000 0112 3456 7890 189"),
+    ("nir", {"value": "262087510790169", "source": "cnam"}, "2 62 08 75 107 901 69"),
+    ("birth_date", {"value": "1962-08-01", "source": "franceconnect"}, "1er août 1962"),
+    ("sex", {"value": "F", "source": "franceconnect"}, "Féminin"),
+    ("c2s", {"value": "mystère", "source": "declared"}, "mystère"),
+    ("consent_sepa", {"value": True, "source": "declared"}, "Oui"),
+    ("consent_noemie", {"value": False, "source": "declared"}, "Non"),
+    ("medecin_traitant", {"value": None, "source": "cnam"}, "Aucun médecin traitant déclaré"),
+    ("medecin_traitant", {"value": "", "source": "declared"}, "Non renseigné"),
+    ("medecin_traitant", {"value": "ROUSSEL HELENE", "source": "cnam"}, "Dr ROUSSEL HELENE"),
+    ("amo_end", {"value": None, "source": "cnam"}, "Sans date de fin"),
+    ("usage_name", {"value": "", "source": "franceconnect"}, "Aucun"),
+    ("birth_place", {"value": "", "source": "franceconnect"}, "Né(e) à l’étranger"),
+    ("birth_place", {"value": "99999", "source": "franceconnect"}, "Commune de code INSEE 99999"),
+    ("birth_place", {"value": "Pontoise", "source": "declared"}, "Pontoise"),
+    ("birth_country", {"value": "99100", "source": "franceconnect"}, "France"),
+    ("birth_country", {"value": "99352", "source": "franceconnect"}, "Étranger (code pays INSEE 99352)"),
+    ("first_names", {"value": "JEAN-PIERRE D’ARC (JR)", "source": "cnam"}, "Jean-Pierre D’arc (Jr)"),
+    ("exoneration", {"value": [], "source": "cnam"}, "Aucune"),
+    ("exoneration", {"value": [{"label": "ALD", "start": "2020-01-01", "end": None}, {"label": None}],
+                     "source": "cnam"}, "ALD depuis le 1er janvier 2020 ; Exonération"),
+    ("exoneration", {"value": "oui", "source": "declared"}, "Oui"),
+])
+def test_a_value_reads_as_the_person_expects(name, v, text):
+    assert presentation.shown(name, v, birth_place=lambda code: None) == text
+
+
+def test_a_certified_birth_place_is_named_by_the_communes():
+    v = Value("75107", "franceconnect", AT)
+    assert presentation.shown("birth_place", v, birth_place={"75107": "Paris 7e"}.get) == "Paris 7e"
+
+
+@pytest.mark.parametrize("text", ["JEAN-PIERRE", "marie  claire", "o'neil (jr) [x] {y} <z>", "élodie\tÉMILIE", ""])
+def test_title_case_is_jinja_s(text):
+    assert presentation.title_case(text) == do_title(text)
+
+
+@pytest.mark.parametrize(("v", "name", "text"), [
+    ({"source": "franceconnect"}, "birth_name", "Certifié par FranceConnect"),
+    ({"source": "franceconnect"}, "email", "Proposé par FranceConnect"),
+    ({"source": "cnam", "at": AT}, "nir", "Transmis par l’Assurance Maladie le 22 novembre 2026 à 14 h 05"),
+    ({"source": "api_particulier", "at": AT}, "c2s",
+     "Transmis par la Sécurité sociale (API Particulier) le 22 novembre 2026 à 14 h 05"),
+    ({"source": "organisation"}, "date", "Transmis par l’établissement"),
+    ({"source": "declared"}, "phone", "Déclaré par vous"),
+])
+def test_a_value_says_where_it_comes_from(v, name, text):
+    assert presentation.source_text(v, name) == text
+
+
+def test_certified_facts_show_only_what_the_prefill_certifies(ctx):
+    prefill = Prefill("preadmission", {"birth_name": Value("DUBOIS", "franceconnect", AT),
+                                       "usage_name": Value("", "franceconnect", AT, editable=True)}, {})
+    html = presentation.certified_facts("patient", ("birth_name", "usage_name", "sex"), prefill)
+    assert 'data-field="birth_name"' in html and "usage_name" not in html
+    assert presentation.certified_facts("none", ("sex",), prefill) == ""
+
+
+# Fields ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_field_escapes_its_value_label_hint_and_error(ctx, text):
+    form = sample(name=text)
+    form.name.label.text = text
+    form.name.errors = [text]
+    html = presentation.text_input(form.name, hint=text, autocomplete="name")
+    assert "<script" not in html and "<b>" not in html and "<img" not in html and 'onmouseover="' not in html
+    assert html.count(str(markupsafe.escape(text)).replace('"', "&#34;")) >= 3  # label, hint, error
+    assert 'aria-invalid="true"' in html and 'aria-describedby="name-hint name-error"' in html
+    assert 'autocomplete="name"' in html and "required" in html
+
+
+def test_a_field_the_form_does_not_ask_writes_nothing(ctx):
+    assert presentation.text_input(None) == "" and presentation.checkbox(None) == ""
+
+
+def test_optional_and_conditionally_required_labels(ctx):
+    form = sample()
+    assert "(facultatif)" in presentation.label(form.phone)
+    assert "(facultatif)" not in presentation.label(form.name)
+    assert "(facultatif)" not in presentation.label(form.phone, True)
+    assert "(facultatif)" in presentation.label(form.name, False)
+    html = presentation.text_input(form.phone, required=True, extra={"type": "tel"})
+    assert '<input id="phone" name="phone" required type="tel" value="">' in html
+
+
+def test_a_checkbox_has_its_hint_after_its_label(ctx):
+    form = sample(agreed=True)
+    html = presentation.checkbox(form.agreed, hint="Une <aide>")
+    assert html.index("<label") < html.index('id="agreed-hint"') and "&lt;aide&gt;" in html
+    assert '<input aria-describedby="agreed-hint" checked id="agreed" name="agreed" required type="checkbox" ' \
+           'value="y">' in html
 
 
 # WTForms' widgets --------------------------------------------------------------------------------------------
