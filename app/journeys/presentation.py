@@ -19,8 +19,6 @@ from app import extensions
 from app.journeys import labels
 from app.web import date_fr, datetime_fr, nir_fr
 
-# markupsafe's table, so the pages read exactly as when Jinja escaped these values.
-_ESCAPES = str.maketrans({"&": "&amp;", ">": "&gt;", "<": "&lt;", "'": "&#39;", '"': "&#34;"})
 # Jinja's `title` filter: a word starts after a hyphen, a space or an opening bracket.
 _WORD_START = re.compile(r"([-\s({\[<]+)")
 # The sources whose e-mail, account holder or parent name is a suggestion the person may change.
@@ -38,10 +36,15 @@ class Html(str):
 
 def escape(value: Any) -> str:
     """Text for HTML, as markupsafe escapes it; what already is HTML (a WTForms field, `Html`) stays as it is."""
-    html = getattr(value, "__html__", None)
-    if html is not None:
-        return html()
-    return str(value).translate(_ESCAPES)
+    if type(value) is not str:  # a plain text is the most frequent case: no `__html__` to look for
+        html = getattr(value, "__html__", None)
+        if html is not None:
+            return html()
+        value = str(value)
+    # markupsafe's table, so the pages read exactly as when Jinja escaped these values. (Chained replacements: ten
+    # times faster than str.translate with a table, which looks every character up.)
+    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
 
 
 def title_case(text: str) -> str:
@@ -51,7 +54,8 @@ def title_case(text: str) -> str:
 
 def _get(v: Any, key: str) -> Any:
     # A value with provenance is a prefill `Value`, or a mapping (a dossier's content, a page's literal).
-    return v.get(key) if isinstance(v, Mapping) else getattr(v, key, None)
+    # (`type(…) is dict` first: an isinstance check against the Mapping ABC costs more than the lookup.)
+    return v.get(key) if type(v) is dict or isinstance(v, Mapping) else getattr(v, key, None)
 
 
 # Values ------------------------------------------------------------------------------------------------------
@@ -155,6 +159,16 @@ def facts(id: str, items: Iterable) -> Html:  # noqa: A002 - the element id the 
     reader still announces each value with its source; otherwise each fact says its own. `id` is unique on the
     page."""
     return _group(id, [(name, v, label) for name, v, label in items if v])
+
+
+def named_facts(id: str, names: Iterable[str], values: Mapping) -> Html:  # noqa: A002
+    """The facts among `names` that `values` (a dossier's fields) holds, as one group."""
+    return _group(id, [(name, v, None) for name in names if (v := values.get(name))])
+
+
+def present(names: Iterable[str], values: Mapping) -> list[str]:
+    """The names among `names` that `values` holds, in their order."""
+    return [name for name in names if name in values]
 
 
 def certified_facts(id: str, names: Iterable[str], prefill: Any) -> Html:  # noqa: A002

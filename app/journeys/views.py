@@ -49,7 +49,8 @@ def init_app(app: Flask) -> None:
     for name, function in (("field_input", presentation.text_input), ("field_checkbox", presentation.checkbox),
                            ("field_label", presentation.label), ("field_control", presentation.control),
                            ("field_hint_and_error", presentation.hint_and_error), ("facts", presentation.facts),
-                           ("certified_facts", presentation.certified_facts), ("fact", presentation.fact)):
+                           ("certified_facts", presentation.certified_facts), ("fact", presentation.fact),
+                           ("named_facts", presentation.named_facts), ("present_names", presentation.present)):
         app.add_template_global(function, name)
 
 

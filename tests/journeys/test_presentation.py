@@ -212,3 +212,14 @@ def test_a_field_with_its_own_attributes_or_another_widget_is_left_to_wtforms(ct
     radio_like = SelectField("x", choices=[SelectChoice("1", "un", optgroup="g")]).bind(form, "grouped")
     radio_like.process(None)
     assert presentation.widget_html(radio_like, {}) is None
+
+
+def test_a_summary_section_shows_what_the_dossier_holds_in_the_section_s_order(ctx):
+    fields = {"phone": {"value": "+33612345678", "source": "declared"}, "address": {"value": "1 <rue>",
+                                                                                    "source": "declared"},
+              "email": None}
+    assert presentation.present(("address", "city", "phone", "email"), fields) == ["address", "phone", "email"]
+    html = presentation.named_facts("s", ("phone", "city", "address", "email"), fields)
+    assert html.index('data-field="phone"') < html.index('data-field="address"')
+    assert "city" not in html and "email" not in html and "1 &lt;rue&gt;" in html
+    assert presentation.named_facts("s", ("city",), fields) == ""
