@@ -21,7 +21,7 @@ from app.web import date_fr, datetime_fr, nir_fr
 
 # Jinja's `title` filter: a word starts after a hyphen, a space or an opening bracket.
 _WORD_START = re.compile(r"([-\s({\[<]+)")
-# The sources whose e-mail, account holder or parent name is a suggestion the person may change.
+# The fields whose FranceConnect value is only a suggestion, which the person may change.
 _PROPOSED = frozenset({"email", "account_holder", "guardian1_name"})
 
 
