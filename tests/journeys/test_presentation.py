@@ -8,6 +8,7 @@ import datetime as dt
 import markupsafe
 import pytest
 from jinja2.filters import do_title
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
@@ -197,6 +198,15 @@ def test_the_widgets_write_what_wtforms_writes(ctx, name):
             assert presentation.widget_html(field, presentation.clean_keys(attrs)) == expected
 
 
+def test_the_widgets_write_what_wtforms_writes_for_a_posted_form(ctx):
+    posted = MultiDict({"name": "<x>", "phone": "06 12", "born": "1980-13-45", "kind": "z", "agreed": "y"})
+    form = Sample(formdata=posted)
+    form.validate()
+    for field in (f for f in form if not f.render_kw):  # `styled`: its own test below
+        expected = field.widget(field, **{"aria-invalid": "true"}) if field.errors else field.widget(field)
+        assert (field(**{"aria-invalid": "true"}) if field.errors else field()) == expected
+
+
 def test_the_widgets_escape_hostile_values(ctx):
     form = sample(name='"><script>alert(1)</script>', kind="a<")
     html = form.name() + form.kind()
@@ -208,10 +218,9 @@ def test_a_field_with_its_own_attributes_or_another_widget_is_left_to_wtforms(ct
     form = sample()
     assert presentation.widget_html(form.kind, {}) is not None
     assert form.styled() == '<input class="wide" id="styled" name="styled" type="text" value="">'
-    form.kind.widget.multiple = False
-    radio_like = SelectField("x", choices=[SelectChoice("1", "un", optgroup="g")]).bind(form, "grouped")
-    radio_like.process(None)
-    assert presentation.widget_html(radio_like, {}) is None
+    grouped = SelectField("x", choices=[SelectChoice("1", "un", optgroup="g")]).bind(form, "grouped")
+    grouped.process(None)
+    assert presentation.widget_html(grouped, {}) is None
 
 
 def test_a_summary_section_shows_what_the_dossier_holds_in_the_section_s_order(ctx):
