@@ -16,7 +16,7 @@ from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from app.geography.communes import Communes
-from app.journeys import labels
+from app.journeys import labels, presentation
 from app.journeys import validators as check
 from app.journeys.fields import (
     Pattern,
@@ -57,6 +57,16 @@ class JourneyForm(FlaskForm):
         def get_translations(self, form):
             # WTForms' own French catalogue for the few built-in messages we do not word ourselves.
             return _FRENCH
+
+        def render_field(self, field, render_kw):
+            # The same HTML as WTForms' widgets, without formatting each attribute through `Markup.format`: a
+            # third of the form page's rendering. A field with its own `render_kw`, or a widget we do not write,
+            # is rendered by WTForms.
+            if getattr(field, "render_kw", None) is None:
+                html = presentation.widget_html(field, presentation.clean_keys(render_kw))
+                if html is not None:
+                    return presentation.Html(html)
+            return super().render_field(field, render_kw)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from app import extensions, sessions
-from app.journeys import attachment_views, form_views, labels, portal, send_views, steps
+from app.journeys import attachment_views, form_views, labels, portal, presentation, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
 from app.journeys.prefill import cnam_beneficiaries
 from app.model.dossier import JOURNEYS
@@ -44,6 +44,14 @@ def init_app(app: Flask) -> None:
     app.add_template_global(labels.LINKS, "relationship_labels")
     app.add_template_global(portal.return_available, "portal_return_available")
     app.add_template_filter(labels.size_fr, "size_fr")
+    # Written in Python rather than as macros: a Jinja macro call costs about ten Python calls, and the form and
+    # summary pages made a few dozen each (app/journeys/presentation.py).
+    for name, function in (("field_input", presentation.text_input), ("field_checkbox", presentation.checkbox),
+                           ("field_label", presentation.label), ("field_control", presentation.control),
+                           ("field_hint_and_error", presentation.hint_and_error), ("facts", presentation.facts),
+                           ("certified_facts", presentation.certified_facts), ("fact", presentation.fact),
+                           ("named_facts", presentation.named_facts), ("present_names", presentation.present)):
+        app.add_template_global(function, name)
 
 
 def make_blueprint(journey: str) -> Blueprint:
