@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 import traceback
@@ -10,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, Request, Response, abort, current_app, g, request, send_file
 from flask_wtf.csrf import CSRFError
@@ -22,6 +20,7 @@ from app.config import Settings
 from app.config_values import ConfigError
 from app.correlation import new_correlation_id
 from app.delivery import problems
+from app.formats import date_fr, datetime_fr, nir_fr
 from app.observability import logs, pages
 
 log = logging.getLogger(__name__)
@@ -241,39 +240,3 @@ class SessionCookieResponse(Response):
             httponly, samesite = True, config.get("SESSION_COOKIE_SAMESITE")
         super().delete_cookie(key, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite,
                               partitioned=partitioned)
-
-
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
-
-
-def date_fr(value) -> str:
-    """24 août 1962, from a date or an ISO string; anything else is shown as is."""
-    try:
-        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
-
-
-def datetime_fr(value) -> str:
-    """le 22 novembre 2026 à 14 h 05 (Paris time), from an aware datetime or an ISO string."""
-    try:
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    try:
-        moment = moment.astimezone(ZoneInfo("Europe/Paris"))
-    except ZoneInfoNotFoundError:  # a machine without tzdata still shows a correct, if UTC, time
-        moment = moment.astimezone(dt.UTC)
-    return f"le {date_fr(moment.date())} à {moment.hour} h {moment.minute:02d}"
-
-
-def nir_fr(value) -> str:
-    """1 62 08 75 107 042 57: the grouping printed on a carte Vitale."""
-    text = str(value or "")
-    if len(text) != 15:
-        return text
-    return " ".join((text[0], text[1:3], text[3:5], text[5:7], text[7:10], text[10:13], text[13:15]))

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
@@ -65,7 +66,7 @@ class JourneyForm(FlaskForm):
             if getattr(field, "render_kw", None) is None:
                 html = presentation.widget_html(field, presentation.clean_keys(render_kw))
                 if html is not None:
-                    return presentation.Html(html)
+                    return Markup(html)
             return super().render_field(field, render_kw)
 
     def validate(self, extra_validators=None) -> bool:

@@ -3,8 +3,8 @@ read-only facts of a group, and the form fields with their label, hint and error
 
 A Jinja macro call costs about ten Python calls, and the pages made some 290 of them per journey; WTForms' widgets
 format every attribute through `string.Formatter`. The HTML is the same as the macros and widgets wrote, escaped
-the same way (markupsafe's table): every value goes through `escape` unless it already is HTML (`__html__`), and
-only `Html` built from escaped parts is marked safe for the templates' autoescape.
+the same way (markupsafe): every value goes through `escape` unless it already is HTML (`__html__`), and only a
+`Markup` built from escaped parts is marked safe for the templates' autoescape.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import markupsafe
+from markupsafe import Markup
 from wtforms.widgets import CheckboxInput, DateInput, EmailInput, HiddenInput, Select, TelInput, TextInput
 
 from app import extensions
+from app.formats import date_fr, datetime_fr, nir_fr
 from app.journeys import labels
-from app.web import date_fr, datetime_fr, nir_fr
 
 # Jinja's `title` filter: a word starts after a hyphen, a space or an opening bracket.
 _WORD_START = re.compile(r"([-\s({\[<]+)")
@@ -25,26 +27,10 @@ _WORD_START = re.compile(r"([-\s({\[<]+)")
 _PROPOSED = frozenset({"email", "account_holder", "guardian1_name"})
 
 
-class Html(str):
-    """A fragment of HTML whose every value was escaped: Jinja inserts it as is (the `__html__` protocol)."""
-
-    __slots__ = ()
-
-    def __html__(self) -> str:
-        return self
-
-
 def escape(value: Any) -> str:
-    """Text for HTML, as markupsafe escapes it; what already is HTML (a WTForms field, `Html`) stays as it is."""
-    if type(value) is not str:  # a plain text is the most frequent case: no `__html__` to look for
-        html = getattr(value, "__html__", None)
-        if html is not None:
-            return html()
-        value = str(value)
-    # markupsafe's table, so the pages read exactly as when Jinja escaped these values. (Chained replacements: ten
-    # times faster than str.translate with a table, which looks every character up.)
-    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
-            .replace('"', "&#34;"))
+    """Text for HTML, escaped by markupsafe as Jinja escapes it; what already is HTML (a WTForms field, `Markup`)
+    stays as it is. A plain `str`, to be put together with other escaped parts in a `Markup` at the end."""
+    return str(markupsafe.escape(value))
 
 
 def title_case(text: str) -> str:
@@ -137,10 +123,10 @@ def _birth_place() -> Callable[[str], str | None] | None:
     return communes.birth_place if communes is not None else None
 
 
-def fact(name: str, v: Any, label: str | None = None, with_source: bool = True) -> Html:
+def fact(name: str, v: Any, label: str | None = None, with_source: bool = True) -> Markup:
     """One read-only fact inside a `<dl class="facts">`: its label, its value and, unless its group says it
     once, where it comes from."""
-    return Html(_fact(name, v, label, with_source, _birth_place()) if v else "")
+    return Markup(_fact(name, v, label, with_source, _birth_place()) if v else "")
 
 
 def _fact(name: str, v: Any, label: str | None, with_source: bool,
@@ -153,7 +139,7 @@ def _fact(name: str, v: Any, label: str | None, with_source: bool,
     return html + "</dd>\n"
 
 
-def facts(id: str, items: Iterable) -> Html:  # noqa: A002 - the element id the group's source is named by
+def facts(id: str, items: Iterable) -> Markup:  # noqa: A002 - the element id the group's source is named by
     """A group's read-only facts, `items` (name, value with provenance or nothing, label or nothing). When two or
     more share one source it is said once, before them, and describes the list (aria-describedby), so a screen
     reader still announces each value with its source; otherwise each fact says its own. `id` is unique on the
@@ -161,7 +147,7 @@ def facts(id: str, items: Iterable) -> Html:  # noqa: A002 - the element id the 
     return _group(id, [(name, v, label) for name, v, label in items if v])
 
 
-def named_facts(id: str, names: Iterable[str], values: Mapping) -> Html:  # noqa: A002
+def named_facts(id: str, names: Iterable[str], values: Mapping) -> Markup:  # noqa: A002
     """The facts among `names` that `values` (a dossier's fields) holds, as one group."""
     return _group(id, [(name, v, None) for name in names if (v := values.get(name))])
 
@@ -171,45 +157,45 @@ def present(names: Iterable[str], values: Mapping) -> list[str]:
     return [name for name in names if name in values]
 
 
-def certified_facts(id: str, names: Iterable[str], prefill: Any) -> Html:  # noqa: A002
+def certified_facts(id: str, names: Iterable[str], prefill: Any) -> Markup:  # noqa: A002
     """The form's certified values among `names` (a prefill: its values and what it certifies), as one group."""
     return _group(id, [(name, prefill.values[name], None) for name in names if prefill.certified(name)])
 
 
-def _group(id: str, shown_facts: list) -> Html:  # noqa: A002
+def _group(id: str, shown_facts: list) -> Markup:  # noqa: A002
     if not shown_facts:
-        return Html("")
+        return Markup("")
     birth_place = _birth_place()
     said = list(dict.fromkeys(source_text(v, name) for name, v, _ in shown_facts))
     if len(shown_facts) > 1 and len(said) == 1:
         group = escape(id)
         body = "".join(_fact(name, v, label, False, birth_place) for name, v, label in shown_facts)
-        return Html(f'\n<p class="source source--group" id="{group}-source">{escape(said[0])}</p>\n'
+        return Markup(f'\n<p class="source source--group" id="{group}-source">{escape(said[0])}</p>\n'
                     f'<dl class="facts" aria-describedby="{group}-source">{body}\n</dl>')
     body = "".join(_fact(name, v, label, True, birth_place) for name, v, label in shown_facts)
-    return Html(f'\n<dl class="facts">{body}\n</dl>')
+    return Markup(f'\n<dl class="facts">{body}\n</dl>')
 
 
 # Form fields -------------------------------------------------------------------------------------------------
 
-def label(field: Any, required: bool | None = None) -> Html:
+def label(field: Any, required: bool | None = None) -> Markup:
     """The field's label; « (facultatif) » unless it is required (`required` overrides the field's flag when the
     page knows better: a conditionally mandatory field)."""
     needed = field.flags.required if required is None else required
     optional = "" if needed else ' <span class="optional">(facultatif)</span>'
-    return Html(f'<label for="{escape(field.id)}">{escape(field.label.text)}{optional}</label>')
+    return Markup(f'<label for="{escape(field.id)}">{escape(field.label.text)}{optional}</label>')
 
 
-def hint_and_error(field: Any, hint: str | None) -> Html:
+def hint_and_error(field: Any, hint: str | None) -> Markup:
     html = f'<p class="hint" id="{escape(field.id)}-hint">{escape(hint)}</p>' if hint else ""
     if field.errors:
         html += (f'\n<p class="field-error" id="{escape(field.id)}-error"><span class="visually-hidden">Erreur : '
                  f"</span>{escape(field.errors[0])}</p>")
-    return Html(html)
+    return Markup(html)
 
 
 def control(field: Any, hint: str | None = None, autocomplete: str | None = None, inputmode: str | None = None,
-            extra: Mapping | None = None) -> Html:
+            extra: Mapping | None = None) -> Markup:
     """The input or select itself, described by its hint and error for screen readers."""
     attrs: dict[str, Any] = {}
     described = []
@@ -226,25 +212,25 @@ def control(field: Any, hint: str | None = None, autocomplete: str | None = None
         attrs["inputmode"] = inputmode
     if extra:
         attrs.update(extra)
-    return Html(field(**attrs))
+    return Markup(field(**attrs))
 
 
 def text_input(field: Any, hint: str | None = None, autocomplete: str | None = None, inputmode: str | None = None,
-               extra: Mapping | None = None, required: bool | None = None) -> Html:
+               extra: Mapping | None = None, required: bool | None = None) -> Markup:
     """A field with its label, hint and error. Nothing for a field the form does not ask (certified)."""
     if not field:
-        return Html("")
+        return Markup("")
     attrs = dict(extra or {}, required=True) if required else extra
-    return Html(f'\n<div class="field{" field--error" if field.errors else ""}">\n  {label(field, required)}\n  '
+    return Markup(f'\n<div class="field{" field--error" if field.errors else ""}">\n  {label(field, required)}\n  '
                 f"{hint_and_error(field, hint)}\n  {control(field, hint, autocomplete, inputmode, attrs)}\n</div>\n")
 
 
-def checkbox(field: Any, hint: str | None = None) -> Html:
+def checkbox(field: Any, hint: str | None = None) -> Markup:
     """A box to tick; its hint after its label, so it reads as belonging to this box and not to the one above."""
     if not field:
-        return Html("")
+        return Markup("")
     after = f'\n    <p class="hint choice__hint" id="{escape(field.id)}-hint">{escape(hint)}</p>' if hint else ""
-    return Html(f'\n<div class="field field--checkbox{" field--error" if field.errors else ""}">\n  '
+    return Markup(f'\n<div class="field field--checkbox{" field--error" if field.errors else ""}">\n  '
                 f'{hint_and_error(field, None)}\n  <div class="choice">\n    {control(field, hint)}\n    '
                 f'<label for="{escape(field.id)}">{escape(field.label.text)}</label>{after}\n  </div>\n</div>\n')
 

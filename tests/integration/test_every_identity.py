@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from app.formats import nir_fr
 from app.sandbox import identities
 from app.sandbox.providers import data
-from app.web import nir_fr
 
 JOURNEYS = {"preadmission": "chu-demo", "adhesion": "mutuelle-demo"}
 REFUSED_BY_FC = {i.login for i in identities.IDENTITIES if i.refused_by_fc or i.email is None}
