@@ -132,3 +132,32 @@ def test_two_instances_count_together_through_redis(limited, redis_url):
 def test_a_malformed_limit_is_refused(make_app):
     with pytest.raises(ConfigError, match="RATE_LIMIT_FORMS"):
         make_app(RATE_LIMIT_FORMS="lots")
+
+
+def test_the_limiters_headers_and_context_are_only_handled_on_the_requests_they_check(limited, monkeypatch):
+    from flask import request
+    from flask_limiter import Limiter
+
+    handled = []
+    inject, release = Limiter._Limiter__inject_headers, Limiter._Limiter__release_context
+
+    def inject_spy(self, response):
+        handled.append(("headers", request.path))
+        return inject(self, response)
+
+    def release_spy(self, error=None):
+        handled.append(("context", request.path))
+        return release(self, error)
+
+    # Before the app exists: Flask-Limiter registers its hooks when the limiters are made.
+    monkeypatch.setattr(Limiter, "_Limiter__inject_headers", inject_spy)
+    monkeypatch.setattr(Limiter, "_Limiter__release_context", release_spy)
+    client = client_at(limited(), "127.0.0.3")
+    token = token_of(client)
+    handled.clear()
+    client.get("/")
+    client.get(f"{MUTUELLE}/")
+    assert handled == []  # page views: neither limiter's hooks run
+    response = client.post(MUTUELLE + "/personnes", data={"csrf_token": token})
+    assert ("headers", MUTUELLE + "/personnes") in handled and ("context", MUTUELLE + "/personnes") in handled
+    assert "X-RateLimit-Limit" in response.headers  # a limited request still says its limit
