@@ -1,7 +1,10 @@
 """The two WSGI apps bench/journey_cost.py runs under gunicorn: the service, and a bare Flask app for comparison.
 
 Kept apart from the driver so that the bare app's workers import Flask and nothing else of ours.
-`DC_BENCH_PROFILE` (a folder) runs cProfile around every request and writes one file per worker when it stops.
+`DC_BENCH_PROFILE` (a folder) runs cProfile around every request and writes one file per worker when it stops
+(`DC_BENCH_PROFILE_PATHS`: only the requests whose path ends so). `DC_BENCH_STEPS` (a folder) writes each worker's
+CPU by step and by part: rendering, the session's parts, outbound calls, SQL, forms, JOSE, Redis, the collector, each
+view's own code. `DC_BENCH_SKIP` leaves each worker's first requests out of both (templates compiled, caches filled).
 """
 
 from __future__ import annotations

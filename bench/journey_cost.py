@@ -1,7 +1,8 @@
 """What a complete journey costs the service's workers in CPU, against a bare Flask app under the same server.
 
     .venv/bin/python bench/journey_cost.py [--journeys 100] [--concurrency 4] [--worker-class sync]
-                                           [--redis URL --database URL] [--profile DIR]
+                                           [--redis URL --database URL | --postgres] [--interleave]
+                                           [--steps DIR] [--profile DIR]
 
 Starts, on loopback: the sandbox (FranceConnect, API Particulier, CNAM) in its own process, served keep-alive as
 the real services are (app/sandbox/serving.py), then the service under gunicorn with the committed gunicorn.conf.py
@@ -19,7 +20,9 @@ settings and answers as many GETs as the journeys made requests to the service. 
 the bare CPU of as many requests: 1.0 would mean the service costs no more than serving its pages' HTTP.
 
 `--profile DIR` runs cProfile around every request in each worker (the journeys' CPU is then not representative)
-and writes one .prof file per worker to DIR when it stops (read it with `python -m pstats`).
+and writes one .prof file per worker to DIR when it stops (read it with `python -m pstats`). `--steps DIR` prints,
+after the ratio, the workers' CPU by step and by part (the parts' timers add a little to the CPU measured). Both
+leave out the warm-up's requests.
 """
 
 from __future__ import annotations
