@@ -9,20 +9,19 @@ the same way (markupsafe): every value goes through `escape` unless it already i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import markupsafe
+from jinja2.filters import do_title
 from markupsafe import Markup
 from wtforms.widgets import CheckboxInput, DateInput, EmailInput, HiddenInput, Select, TelInput, TextInput
+from wtforms.widgets.core import clean_key
 
 from app import extensions
 from app.formats import date_fr, datetime_fr, nir_fr
 from app.journeys import labels
 
-# Jinja's `title` filter: a word starts after a hyphen, a space or an opening bracket.
-_WORD_START = re.compile(r"([-\s({\[<]+)")
 # The fields whose FranceConnect value is only a suggestion, which the person may change.
 _PROPOSED = frozenset({"email", "account_holder", "guardian1_name"})
 
@@ -31,11 +30,6 @@ def escape(value: Any) -> str:
     """Text for HTML, escaped by markupsafe as Jinja escapes it; what already is HTML (a WTForms field, `Markup`)
     stays as it is. A plain `str`, to be put together with other escaped parts in a `Markup` at the end."""
     return str(markupsafe.escape(value))
-
-
-def title_case(text: str) -> str:
-    """JEAN-PIERRE → Jean-Pierre, as Jinja's `title` filter (not `str.title`, which capitalises after « ’ »)."""
-    return "".join(item[0].upper() + item[1:].lower() for item in _WORD_START.split(text) if item)
 
 
 def _get(v: Any, key: str) -> Any:
@@ -112,7 +106,7 @@ def _formatted(name: str, value: Any, source: Any, birth_place: Callable[[str], 
     if source == "cnam" and name == "medecin_traitant":
         return f"Dr {value}"
     if source == "cnam" and name == "first_names":
-        return title_case(value)
+        return do_title(value)  # Jean-Pierre D’arc: not `str.title`, which capitalises after « ’ »
     return str(value)
 
 
@@ -267,13 +261,7 @@ def widget_html(field: Any, attrs: dict[str, Any]) -> str | None:
 
 def clean_keys(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Attribute names as WTForms writes them: `class_` → class, `aria_label` → aria-label."""
-    cleaned = {}
-    for key, value in attrs.items():
-        key = key.rstrip("_")
-        if key.startswith(("data_", "aria_")):
-            key = key.replace("_", "-")
-        cleaned[key] = value
-    return cleaned
+    return {clean_key(key): value for key, value in attrs.items()}
 
 
 def _flags(field: Any, names: Iterable[str], attrs: dict[str, Any]) -> None:

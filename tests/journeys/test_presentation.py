@@ -7,7 +7,6 @@ import datetime as dt
 
 import markupsafe
 import pytest
-from jinja2.filters import do_title
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -116,11 +115,6 @@ def test_a_value_reads_as_the_person_expects(name, v, text):
 def test_a_certified_birth_place_is_named_by_the_communes():
     v = Value("75107", "franceconnect", AT)
     assert presentation.shown("birth_place", v, birth_place={"75107": "Paris 7e"}.get) == "Paris 7e"
-
-
-@pytest.mark.parametrize("text", ["JEAN-PIERRE", "marie  claire", "o'neil (jr) [x] {y} <z>", "élodie\tÉMILIE", ""])
-def test_title_case_is_jinja_s(text):
-    assert presentation.title_case(text) == do_title(text)
 
 
 @pytest.mark.parametrize(("v", "name", "text"), [
