@@ -10,17 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.delivery.fhir_values import DOSSIER_SYSTEM
+from app.model.attachment import KIND_NAMES
 
 ATTACHMENT_SYSTEM = f"{DOSSIER_SYSTEM}/piece"
-# What the organisation's staff read; the file name the person's device gave is never passed on.
-KIND_TEXT = {
-    "identity_document": "Pièce d'identité",
-    "rights_attestation": "Attestation de droits à l'Assurance Maladie",
-    "c2s_attestation": "Attestation de complémentaire santé solidaire (C2S)",
-    "mutuelle_card": "Carte de mutuelle",
-    "convocation": "Convocation ou courrier de l'établissement",
-    "rib": "Relevé d'identité bancaire (RIB)",
-}
 
 
 def document_references(content: dict[str, Any], reference: str, patient_ref: str) -> list[dict[str, Any]]:
@@ -28,7 +20,8 @@ def document_references(content: dict[str, Any], reference: str, patient_ref: st
 
 
 def _document(attachment: dict[str, Any], reference: str, patient_ref: str) -> dict[str, Any]:
-    text = KIND_TEXT.get(attachment["kind"], attachment["kind"])
+    # What the organisation's staff read; the file name the person's device gave is never passed on.
+    text = KIND_NAMES.get(attachment["kind"], attachment["kind"])
     return {
         "resourceType": "DocumentReference",
         "status": "current",

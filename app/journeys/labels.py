@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.model.attachment import KIND_NAMES
+
 FIELDS = {
     "birth_name": "Nom de naissance",
     "usage_name": "Nom d’usage",
@@ -120,18 +122,18 @@ DATES = frozenset({"birth_date", "amo_start", "amo_end", "c2s_since", "start_dat
 NIRS = frozenset({"nir", "insured_nir"})
 
 # Pièces justificatives: the label and the hint of each kind, on the upload page, the review and the receipt.
-ATTACHMENT_KINDS = {
-    "identity_document": ("Pièce d’identité", "Carte d’identité, passeport ou titre de séjour du patient : une "
-                          "photo de chaque face, ou un PDF."),
-    "rights_attestation": ("Attestation de droits à l’Assurance Maladie", "Vous la trouvez dans votre compte ameli "
-                           "(rubrique « Mes attestations ») ou auprès de votre caisse."),
-    "c2s_attestation": ("Attestation de complémentaire santé solidaire (C2S)", "Si vous bénéficiez de la C2S : "
-                        "l’attestation envoyée par votre caisse, ou celle de votre compte ameli."),
-    "mutuelle_card": ("Carte de mutuelle", "La carte de tiers payant de votre complémentaire santé (recto)."),
-    "convocation": ("Convocation ou courrier de l’établissement", "Le courrier qui annonce votre séjour, si vous "
-                    "en avez reçu un."),
-    "rib": ("Relevé d’identité bancaire (RIB)", "Le RIB du compte sur lequel les cotisations seront prélevées."),
-}
+# Each kind's name (app/model/attachment.py) and what the page says of it.
+ATTACHMENT_KINDS = {kind: (KIND_NAMES[kind], hint) for kind, hint in (
+    ("identity_document", "Carte d’identité, passeport ou titre de séjour du patient : une photo de chaque face, "
+                          "ou un PDF."),
+    ("rights_attestation", "Vous la trouvez dans votre compte ameli (rubrique « Mes attestations ») ou auprès de "
+                           "votre caisse."),
+    ("c2s_attestation", "Si vous bénéficiez de la C2S : l’attestation envoyée par votre caisse, ou celle de votre "
+                        "compte ameli."),
+    ("mutuelle_card", "La carte de tiers payant de votre complémentaire santé (recto)."),
+    ("convocation", "Le courrier qui annonce votre séjour, si vous en avez reçu un."),
+    ("rib", "Le RIB du compte sur lequel les cotisations seront prélevées."),
+)}
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "photo JPEG", "image/png": "image PNG"}
 
 

@@ -25,6 +25,16 @@ KINDS_BY_JOURNEY: dict[str, tuple[AttachmentKind, ...]] = {
     "adhesion": ("rib", "rights_attestation"),
 }
 
+# What each kind is called, on the person's pages and in the organisation's FHIR documents alike.
+KIND_NAMES: dict[AttachmentKind, str] = {
+    "identity_document": "Pièce d’identité",
+    "rights_attestation": "Attestation de droits à l’Assurance Maladie",
+    "c2s_attestation": "Attestation de complémentaire santé solidaire (C2S)",
+    "mutuelle_card": "Carte de mutuelle",
+    "convocation": "Convocation ou courrier de l’établissement",
+    "rib": "Relevé d’identité bancaire (RIB)",
+}
+
 MediaType = Literal["application/pdf", "image/jpeg", "image/png"]
 MEDIA_TYPES: tuple[MediaType, ...] = typing.get_args(MediaType)
 

@@ -88,7 +88,7 @@ def test_the_fhir_bundle_points_at_each_file_with_a_document_reference(api, api_
     assert len(documents) == 1
     [content] = documents[0]["content"]
     assert content["attachment"] == {"contentType": "application/pdf", "size": len(PDF),
-                                     "title": "Attestation de droits à l'Assurance Maladie",
+                                     "title": "Attestation de droits à l’Assurance Maladie",
                                      "url": f"/api/v1/dossiers/{reference}/attachments/{attachment.id}"}
     patient = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     assert documents[0]["subject"]["reference"] == patient and "attestation</b>" not in str(bundle)
