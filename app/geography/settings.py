@@ -36,9 +36,8 @@ class GeographySettings:
 def load_geography_settings(config: Mapping, *, production: bool) -> GeographySettings:
     configured = as_str(config, "COMMUNES_PACKAGE_DIR")
     package_dir = Path(configured) if configured else DEFAULT_PACKAGE_DIR
-    problem = _problem(package_dir)
+    manifest, problem = _manifest(package_dir)
     if problem is None:
-        manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
         return GeographySettings(package_dir=package_dir, version=str(manifest["version"]))
     if production or configured:
         # A folder named on purpose must be right; production never falls back to a typed commune.
@@ -47,14 +46,15 @@ def load_geography_settings(config: Mapping, *, production: bool) -> GeographySe
     return GeographySettings(package_dir=None)
 
 
-def _problem(package_dir: Path) -> str | None:
+def _manifest(package_dir: Path) -> tuple[dict, None] | tuple[None, str]:
+    """The package's manifest, read once, or what is wrong with the folder."""
     manifest = package_dir / "package.json"
     if not manifest.is_file() or not (package_dir / COMMUNES_FILE).is_file():
-        return f"{package_dir} does not hold {PACKAGE} (package.json and {COMMUNES_FILE})"
+        return None, f"{package_dir} does not hold {PACKAGE} (package.json and {COMMUNES_FILE})"
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return f"{manifest} is not readable JSON"
+        return None, f"{manifest} is not readable JSON"
     if not isinstance(data, dict) or data.get("name") != PACKAGE or not isinstance(data.get("version"), str):
-        return f"{manifest} is not the manifest of {PACKAGE}"
-    return None
+        return None, f"{manifest} is not the manifest of {PACKAGE}"
+    return data, None
