@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from app import extensions, sessions
 from app.journeys import attachment_views, form_views, labels, portal, presentation, send_views, steps
 from app.journeys.forms import CoverageForm, PatientForm
-from app.journeys.prefill import cnam_beneficiaries
+from app.journeys.prefill import cnam_beneficiaries, full_name
 from app.model.dossier import JOURNEYS
 from app.model.journey import AYANT_DROIT, OTHER, SELF, People
 
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(labels.LINKS, "relationship_labels")
     app.add_template_global(portal.return_available, "portal_return_available")
     app.add_template_filter(labels.size_fr, "size_fr")
+    app.add_template_filter(full_name, "full_name")  # the signed-in person as the pages and the dossier name them
     # Written in Python rather than as macros: a Jinja macro call costs about ten Python calls, and the form and
     # summary pages made a few dozen each (app/journeys/presentation.py).
     for name, function in (("field_input", presentation.text_input), ("field_checkbox", presentation.checkbox),
