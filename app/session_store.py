@@ -68,6 +68,11 @@ class EncryptedSerializer(Serializer):
             raise UnreadableSession("undecodable") from None
 
 
+class SessionNotSaved(OSError):
+    """The session's file could not be written: the request ends on the French 503 page (the session guard), not
+    on a redirect to a step whose session is the one from before (a draft silently lost)."""
+
+
 class _RawBytes:
     """cachelib's file serializer, without pickle: the value is already bytes (ciphertext)."""
 
@@ -147,8 +152,9 @@ class EncryptedFileSessionInterface(CacheLibSessionInterface):
         return _decrypt(self, store_id, self.cache.get(store_id))
 
     def _upsert_session(self, session_lifetime: Any, session: ServerSideSession, store_id: str) -> None:
-        self.cache.set(key=store_id, value=self.serializer.encode(session),
-                       timeout=int(session_lifetime.total_seconds()))
+        if not self.cache.set(key=store_id, value=self.serializer.encode(session),
+                              timeout=int(session_lifetime.total_seconds())):
+            raise SessionNotSaved("session file not written")
 
 
 def make_interface(app: Flask, *, redis_url: str | None, keys: tuple[str, ...],

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import ServiceUnavailable
 
 from app.delivery import problems
+from app.session_store import SessionNotSaved
 from app.observability import pages
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 SESSIONLESS_PATHS = ("/healthz", "/readyz", "/metrics")
 SESSIONLESS_PREFIXES = ("/api/", "/static/", "/assets/")
 API_PREFIX = "/api/"
-STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError,)
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, SessionNotSaved)
 UNAVAILABLE_TEMPLATE = "errors/unavailable.html"
 
 

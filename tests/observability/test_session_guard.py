@@ -127,3 +127,24 @@ def test_the_api_never_opens_a_session_and_answers_a_problem_when_redis_is_down(
     response = requests.get(stack.service_url + "/api/v1/dossiers", timeout=10)
     assert response.status_code == 503 and response.headers["Content-Type"].startswith("application/problem+json")
     assert response.json()["status"] == 503 and "Set-Cookie" not in response.headers
+
+
+def test_a_session_file_not_written_gives_the_french_page_not_a_silent_loss(make_app, monkeypatch, caplog):
+    from app.session_store import SessionFiles
+
+    caplog.set_level(logging.ERROR)
+    app = make_app()  # session files: the laptop's store
+    monkeypatch.setattr(SessionFiles, "set", lambda *args, **kwargs: False)  # a full disk, a read-only folder
+
+    @app.post("/test-save")
+    def _store_then_redirect():
+        from flask import redirect, session
+
+        session["x"] = 1  # a draft, say: the next step would find it missing
+        return redirect("/recepisse", 303)
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/test-save")
+    assert response.status_code == 503 and "Location" not in response.headers
+    assert UNAVAILABLE in response.get_data(as_text=True)
+    assert "session_store_unavailable phase=save error=SessionNotSaved" in caplog.text
