@@ -25,8 +25,8 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import ServiceUnavailable
 
 from app.delivery import problems
-from app.session_store import SessionNotSaved
 from app.observability import pages
+from app.session_store import SessionNotSaved
 
 log = logging.getLogger(__name__)
 
