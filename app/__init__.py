@@ -73,8 +73,6 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         settings=settings, retriever=retriever, dossiers=dossiers.store, audit=dossiers.audit,
         launches=dossiers.launches, communes=communes,
     ))
-    # Birth places are stored as INSEE codes and shown by name on the form, the review and the receipt.
-    app.add_template_global(communes.birth_place if communes else lambda code: None, "birth_place_name")
     app.add_template_global(communes.version if communes else None, "communes_version")
 
     hook = signin.make_sign_in_hook(retriever, include_exonerations=settings.providers.cnam_exonerations)
