@@ -18,7 +18,7 @@ from tests.browser_e2e.conftest import audit
 from tests.browser_e2e.test_journeys import (
     HOSPITAL,
     check_error_summary,
-    fill,
+    fill_without_the_cnam,
     launch,
     path_of,
     receipt_reference,
@@ -52,12 +52,7 @@ def test_a_pre_admission_with_the_cnam_down_carries_an_attestation_and_an_id_pho
     sign_in(page, stack, "test", cnam_fault="cnam:502")
     page.get_by_label(re.compile("^Moi-même")).check()
     submit_form(page, "Continuer")
-    fill(page, {"address": "5 avenue des Lilas", "postal_code": "75020", "phone": "0612345678",
-                "nir": "2 62 08 75 107 901 69", "regime": "general", "caisse": "CPAM de Paris",
-                "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
-    page.locator("#consent_accuracy").check()
-    page.locator("#consent_transmission").check()
-    submit_form(page, "Continuer vers les pièces justificatives")
+    fill_without_the_cnam(page)
 
     # The step between the form and the review; the attestation first, with the reason.
     assert path_of(page).endswith("/pieces"), page.url

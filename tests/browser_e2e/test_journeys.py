@@ -88,6 +88,16 @@ def fill(page, values: dict[str, str]) -> None:
             field.fill(value)
 
 
+def fill_without_the_cnam(page) -> None:
+    """`test`'s pre-admission form when the CNAM did not answer: what it would have given, typed; then onward."""
+    fill(page, {"address": "5 avenue des Lilas", "postal_code": "75020", "phone": "0612345678",
+                "nir": "2 62 08 75 107 901 69", "regime": "general", "caisse": "CPAM de Paris",
+                "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
+    page.locator("#consent_accuracy").check()
+    page.locator("#consent_transmission").check()
+    submit_form(page, "Continuer vers les pièces justificatives")
+
+
 def submit_form(page, button: str) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name=button).click()
@@ -438,12 +448,7 @@ def test_a_provider_down_still_lets_the_person_send(page, stack):
     assert page.locator('[data-field="birth_name"][data-source="franceconnect"]').is_visible()
     assert page.locator('[data-field="c2s"][data-source="api_particulier"]').is_visible()
     audit(page, "formulaire-source-indisponible")
-    fill(page, {"address": "5 avenue des Lilas", "postal_code": "75020", "phone": "0612345678",
-                "nir": "2 62 08 75 107 901 69", "regime": "general", "caisse": "CPAM de Paris",
-                "emergency_name": "Marc Dubois", "emergency_phone": "0698765432", "emergency_link": "Frère ou sœur"})
-    page.locator("#consent_accuracy").check()
-    page.locator("#consent_transmission").check()
-    submit_form(page, "Continuer vers les pièces justificatives")
+    fill_without_the_cnam(page)
     past_attachments(page, scan=False)
 
     assert path_of(page).endswith("/verification"), page.url
