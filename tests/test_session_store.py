@@ -17,10 +17,9 @@ import pytest
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-from app.organisations.settings import DEMO_FILE
 from app.session_store import SessionFiles
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, family
-from tests.journeys.support import csrf_token
+from tests.journeys.support import csrf_token, journeys_app
 from tests.journeys.test_views import MUTUELLE, session_of, sign_in, to_review
 
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -30,12 +29,6 @@ PERSONAL = [
     "MERCIER", "Pierre", "1969-03-17", PIERRE.email, "169039527790269", "SOPHIE", "1971-10-05", "271105935090375",
     "LOUIS", "114069527791187", "HAMIDI", "FR7630006000011234567890189", "612345678", "rue de l", "Pontoise",
 ]
-
-
-def journey_app(make_app, **overrides):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key", **overrides)
 
 
 def mid_journey(client):
@@ -56,7 +49,7 @@ def revealed(dump: bytes) -> list[str]:
 
 
 def test_a_dump_of_the_session_files_mid_journey_reveals_nothing(make_app):
-    app = journey_app(make_app)
+    app = journeys_app(make_app)
     client = app.test_client()
     mid_journey(client)
     dump = b"".join(path.read_bytes() for path in session_files(app))
@@ -69,7 +62,7 @@ def test_a_dump_of_the_session_files_mid_journey_reveals_nothing(make_app):
 
 @pytest.mark.services
 def test_a_dump_of_redis_mid_journey_reveals_nothing(make_app, redis_url):
-    app = journey_app(make_app, REDIS_URL=redis_url, SESSION_ENCRYPTION_KEYS=NEW_KEY)
+    app = journeys_app(make_app, REDIS_URL=redis_url, SESSION_ENCRYPTION_KEYS=NEW_KEY)
     client = app.test_client()
     mid_journey(client)
     store = redis.Redis.from_url(redis_url)
@@ -89,11 +82,11 @@ def test_a_dump_of_redis_mid_journey_reveals_nothing(make_app, redis_url):
 
 
 def test_keys_rotate_the_old_one_decrypts_and_the_new_one_encrypts(make_app):
-    before = journey_app(make_app, SESSION_ENCRYPTION_KEYS=OLD_KEY).test_client()
+    before = journeys_app(make_app, SESSION_ENCRYPTION_KEYS=OLD_KEY).test_client()
     sign_in(before, journey="adhesion", org="mutuelle-demo")
     sid = before.get_cookie("dc_session").value
 
-    rotated = journey_app(make_app, SESSION_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY])
+    rotated = journeys_app(make_app, SESSION_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY])
     client = rotated.test_client()
     client.set_cookie("dc_session", sid)
     assert session_of(client).identity == ANGELA  # written with the old key, read with it
@@ -104,15 +97,15 @@ def test_keys_rotate_the_old_one_decrypts_and_the_new_one_encrypts(make_app):
     with pytest.raises(InvalidToken):
         Fernet(OLD_KEY).decrypt(token)
 
-    after = journey_app(make_app, SESSION_ENCRYPTION_KEYS=NEW_KEY).test_client()
+    after = journeys_app(make_app, SESSION_ENCRYPTION_KEYS=NEW_KEY).test_client()
     after.set_cookie("dc_session", sid)
     assert session_of(after).identity == ANGELA  # the old key may now go
 
 
 def test_a_session_whose_key_was_dropped_is_an_empty_session(make_app, caplog):
-    before = journey_app(make_app, SESSION_ENCRYPTION_KEYS=OLD_KEY).test_client()
+    before = journeys_app(make_app, SESSION_ENCRYPTION_KEYS=OLD_KEY).test_client()
     sign_in(before, journey="adhesion", org="mutuelle-demo")
-    client = journey_app(make_app, SESSION_ENCRYPTION_KEYS=NEW_KEY).test_client()
+    client = journeys_app(make_app, SESSION_ENCRYPTION_KEYS=NEW_KEY).test_client()
     client.set_cookie("dc_session", before.get_cookie("dc_session").value)
     with caplog.at_level(logging.WARNING, logger="app.session_store"):
         response = client.get(f"{MUTUELLE}/personnes")
@@ -122,7 +115,7 @@ def test_a_session_whose_key_was_dropped_is_an_empty_session(make_app, caplog):
 
 
 def test_a_tampered_session_file_is_an_empty_session_not_an_error(make_app, caplog):
-    app = journey_app(make_app)
+    app = journeys_app(make_app)
     client = app.test_client()
     mid_journey(client)
     [path] = session_files(app)
@@ -151,7 +144,7 @@ class Planted:
 
 def test_a_planted_pickle_is_never_loaded(make_app, caplog):
     # Sessions written by an earlier release were pickles; a file planted in the folder must not run code.
-    app = journey_app(make_app)
+    app = journeys_app(make_app)
     client = app.test_client()
     client.get("/")
     [path] = session_files(app)
@@ -164,7 +157,7 @@ def test_a_planted_pickle_is_never_loaded(make_app, caplog):
 def test_session_files_are_private(make_app):
     previous = os.umask(0o022)
     try:
-        app = journey_app(make_app)
+        app = journeys_app(make_app)
         mid_journey(app.test_client())
     finally:
         os.umask(previous)
@@ -174,7 +167,7 @@ def test_session_files_are_private(make_app):
 
 
 def test_purge_deletes_the_abandoned_session_files_only(make_app):
-    app = journey_app(make_app, SESSION_IDLE_TIMEOUT=600)
+    app = journeys_app(make_app, SESSION_IDLE_TIMEOUT=600)
     abandoned, active = app.test_client(), app.test_client()
     mid_journey(abandoned)
     mid_journey(active)
@@ -198,7 +191,7 @@ def test_purge_has_nothing_to_do_with_redis(make_app, redis_url):
 
 
 def test_nothing_personal_remains_after_submission_nor_after_logout(make_app, mocked_responses):
-    app = journey_app(make_app)
+    app = journeys_app(make_app)
     client = app.test_client()
     mid_journey(client)
     review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)

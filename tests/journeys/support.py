@@ -9,6 +9,17 @@ from sqlalchemy.orm import Session
 
 from app.dossiers.models import AuditEvent, Dossier
 from app.extensions import services
+from app.organisations.settings import DEMO_FILE
+
+# The demo registry and both data sources, at addresses the tests' mocked responses answer: a journeys app.
+PROVIDERS = {"RIGHTS_SOURCES": "c2s cnam", "API_PARTICULIER_URL": "https://particulier.test",
+             "API_PARTICULIER_RECIPIENT": "13002526500013", "CNAM_API_URL": "https://cnam.test",
+             "CNAM_API_KEY": "test-key"}
+
+
+def journeys_app(make_app, **overrides):
+    return make_app(**{"ORGANISATIONS_FILE": str(DEMO_FILE), **PROVIDERS, **overrides})
+
 
 REFERENCE = re.compile(r'data-reference="(DC-[0-9A-Z]{4}-[0-9A-Z]{4})"')
 

@@ -14,9 +14,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from app.extensions import services
-from app.organisations.settings import DEMO_FILE
 from tests.journeys.factories import c2s_ok, cnam_ok, failed
-from tests.journeys.support import csrf_token, dossier_count
+from tests.journeys.support import csrf_token, dossier_count, journeys_app
 from tests.journeys.test_views import CHU, MUTUELLE, START, post, sign_in, to_review
 
 PIECES = f"{CHU}/pieces"
@@ -39,10 +38,7 @@ def png(size=(64, 48)) -> bytes:
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key",
-                    ATTACHMENT_MAX_FILE_MB=1, ATTACHMENT_MAX_COUNT=3, ATTACHMENT_MAX_TOTAL_MB=2)
+    return journeys_app(make_app, ATTACHMENT_MAX_FILE_MB=1, ATTACHMENT_MAX_COUNT=3, ATTACHMENT_MAX_TOTAL_MB=2)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.organisations.settings import DEMO_FILE
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, family
 from tests.journeys.field_counts import count
+from tests.journeys.support import journeys_app
 from tests.journeys.test_views import CHU, MUTUELLE, post, sign_in
 
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
@@ -26,9 +26,7 @@ SCENARIOS = {
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+    return journeys_app(make_app)
 
 
 def readme_rows() -> dict[str, tuple[int, ...]]:

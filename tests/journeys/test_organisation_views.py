@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.dossiers.models import Dossier
 from app.extensions import services
 from app.organisations.settings import DEMO_FILE
+from tests.journeys.support import journeys_app
 from tests.journeys.test_views import CHU, MUTUELLE, csrf_token, sign_in, to_review
 
 
@@ -23,10 +24,8 @@ def app(make_app, tmp_path):
     registry["organisations"]["chu-demo"]["retention_days"] = 45
     path = tmp_path / "organisations.toml"
     path.write_text(tomlkit.dumps(registry), encoding="utf-8")
-    return make_app(ORGANISATIONS_FILE=str(path), RIGHTS_SOURCES="c2s cnam",
-                    DOSSIER_RETENTION_DAYS={"preadmission": 90, "adhesion": 30},
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+    return journeys_app(make_app, ORGANISATIONS_FILE=str(path),
+                        DOSSIER_RETENTION_DAYS={"preadmission": 90, "adhesion": 30})
 
 
 def offered_sources(html: str) -> list[str]:

@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.organisations.settings import DEMO_FILE
-from tests.journeys.support import csrf_token
+from tests.journeys.support import csrf_token, journeys_app
 from tests.journeys.test_views import CHU, MUTUELLE, post, session_of, sign_in, to_review
 from tests.portal import DEMO_RETURN_URL, demo_registry, launch_path, launch_token, read_result
 
@@ -18,9 +17,7 @@ AUDIENCE = "http://localhost"
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+    return journeys_app(make_app)
 
 
 def closed_app(make_app, tmp_path):

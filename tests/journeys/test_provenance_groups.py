@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.organisations.settings import DEMO_FILE
+from tests.journeys.support import journeys_app
 from tests.journeys.test_views import CHU, post, sign_in
 
 AT = "2026-11-22T13:00:00+00:00"
@@ -15,9 +15,7 @@ AT = "2026-11-22T13:00:00+00:00"
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+    return journeys_app(make_app)
 
 
 def render_facts(app, items) -> str:

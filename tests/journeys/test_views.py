@@ -12,10 +12,17 @@ from werkzeug.datastructures import MultiDict
 
 from app.model.journey import JourneyContext
 from app.model.signin import SignInResult
-from app.organisations.settings import DEMO_FILE
 from app.sessions import SessionState
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, failed, family
-from tests.journeys.support import DECLARED, audit_details, audit_row_count, csrf_token, dossier_count, field_names
+from tests.journeys.support import (
+    DECLARED,
+    audit_details,
+    audit_row_count,
+    csrf_token,
+    dossier_count,
+    field_names,
+    journeys_app,
+)
 from tests.portal import launch_path
 
 CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
@@ -23,9 +30,7 @@ CHU, MUTUELLE = "/preadmission/chu-demo", "/adhesion/mutuelle-demo"
 
 @pytest.fixture
 def app(make_app):
-    return make_app(ORGANISATIONS_FILE=str(DEMO_FILE), RIGHTS_SOURCES="c2s cnam",
-                    API_PARTICULIER_URL="https://particulier.test", API_PARTICULIER_RECIPIENT="13002526500013",
-                    CNAM_API_URL="https://cnam.test", CNAM_API_KEY="test-key")
+    return journeys_app(make_app)
 
 
 def sign_in(client, journey="preadmission", org="chu-demo", identity=ANGELA, results=None, **context):
