@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 
-from app.franceconnect.client import AuthTransaction, FranceConnectClient
+from app.franceconnect.client import (
+    ALPHANUMERIC,
+    STATE_AND_NONCE_CHARS,
+    AuthTransaction,
+    FranceConnectClient,
+    random_alphanumeric,
+)
 from app.franceconnect.errors import (
     FranceConnectConfigError,
     FranceConnectError,
@@ -76,6 +83,18 @@ def test_authorize_url_has_exactly_the_parameters_fc_accepts(fc):
         ("nonce", tx.nonce),
     ]
     assert "+" not in url  # spaces as %20, like FC's own fixtures
+
+
+def test_random_alphanumeric_draws_every_position_uniformly():
+    # Each position of 4,000 draws holds each of the 62 characters about 64 times: a generator that left a position
+    # fixed, skipped characters or favoured the low digits of its integer would be far outside these bounds.
+    draws = [random_alphanumeric() for _ in range(4000)]
+    assert all(len(d) == STATE_AND_NONCE_CHARS and set(d) <= set(ALPHANUMERIC) for d in draws)
+    for position in (0, 21, STATE_AND_NONCE_CHARS - 1):
+        counts = Counter(d[position] for d in draws)
+        assert set(counts) == set(ALPHANUMERIC)
+        assert 24 < min(counts.values()) and max(counts.values()) < 120  # 5 standard deviations from 64.5
+    assert len(random_alphanumeric(22)) == 22
 
 
 def test_state_and_nonce_are_long_and_fresh_each_time(fc):
