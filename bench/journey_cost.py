@@ -391,7 +391,7 @@ def main() -> int:
     print(f"{args.journeys} journeys (pre-admission and adhesion alternately), gunicorn {args.workers} "
           f"{args.worker_class} workers, {stores}, {os.cpu_count()} cores"
           + (" — PROFILED, CPU figures inflated" if args.profile else ""))
-    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'(kernel)':>9} {'bare CPU/req':>12} {'ratio':>6} "
+    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'(kernel)':>9} {'bare CPU/req':>12} {'(kernel)':>9} {'ratio':>6} "
           f"{'journeys/s':>10} {'bare req/s':>10} {'RSS worker':>11} {'bare RSS':>9}")
     ratios = []
     for concurrency, j, b in runs:
@@ -402,7 +402,7 @@ def main() -> int:
         bare_rate = "-" if args.interleave else f"{b.units / b.seconds:.0f}"  # interleaved: paced by the journeys
         print(f"{concurrency:>7} {requests_per_journey:>11.1f} {j.cpu_per_unit_ms:>9.2f} ms "
               f"{j.kernel / j.units * 1000:>6.2f} ms {per_request:>9.3f} ms "
-              f"{ratio:>6.2f} {j.units / j.seconds:>10.1f} {bare_rate:>10} "
+              f"{b.kernel / b.units * 1000:>6.3f} ms {ratio:>6.2f} {j.units / j.seconds:>10.1f} {bare_rate:>10} "
               f"{max(j.rss):>8.0f} MB {max(b.rss):>6.0f} MB")
     print(f"ratio (target ≤ 4): {' / '.join(f'{r:.2f}' for r in ratios)} (sequential / {args.concurrency} clients)")
     if args.steps:
