@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.dossiers import crypto
@@ -97,7 +97,7 @@ class AttachmentStore:
         """The draft's files not yet bound to a dossier, oldest first."""
         if not draft_key:
             return []
-        return self._list(AttachmentRow.draft_key == draft_key, AttachmentRow.dossier_reference.is_(None))
+        return self._list(_DRAFT_FILES, {"draft_key": draft_key})
 
     def remove_draft(self, draft_key: str) -> int:
         """Delete every file of a draft not sent (the person gave up); how many."""
@@ -116,7 +116,7 @@ class AttachmentStore:
     def for_dossier(self, reference: str) -> list[Attachment]:
         if not is_reference(reference):
             return []
-        return self._list(AttachmentRow.dossier_reference == reference)
+        return self._list(_DOSSIER_FILES, {"reference": reference})
 
     def remove(self, draft_key: str, attachment_id: str) -> bool:
         """Delete one of the draft's files; False when it is not one (another draft's, already sent, unknown)."""
@@ -199,20 +199,25 @@ class AttachmentStore:
                 last_id = batch[-1].id
             count += len(batch)
 
-    def _list(self, *where) -> list[Attachment]:
+    def _list(self, statement, parameters: dict[str, str]) -> list[Attachment]:
         # Read on the attachments step, the review and the send: columns only, so a plain connection (no ORM
         # session to set up). Not the files' bytes: a listing decrypts only their names and digests.
         with self.engine.connect() as connection:
-            rows = connection.execute(select(AttachmentRow.id, AttachmentRow.kind, AttachmentRow.media_type,
-                                          AttachmentRow.size, AttachmentRow.meta).where(*where)
-                                   .order_by(AttachmentRow.created_at, AttachmentRow.id)).all()
-            return [self._value(row) for row in rows]
+            return [self._value(row) for row in connection.execute(statement, parameters)]
 
     def _value(self, row) -> Attachment:
         meta = json.loads(self._cipher.decrypt_bytes(row.meta))
         return Attachment(id=row.id, kind=row.kind, media_type=row.media_type, size=row.size,
                           sha256=meta["sha256"], name=meta["name"])
 
+
+
+# The listings, built once rather than on each of a journey's three reads (≈ 40 µs of CPU each to build and key).
+_LISTED = select(AttachmentRow.id, AttachmentRow.kind, AttachmentRow.media_type, AttachmentRow.size,
+                 AttachmentRow.meta).order_by(AttachmentRow.created_at, AttachmentRow.id)
+_DRAFT_FILES = _LISTED.where(AttachmentRow.draft_key == bindparam("draft_key"),
+                             AttachmentRow.dossier_reference.is_(None))
+_DOSSIER_FILES = _LISTED.where(AttachmentRow.dossier_reference == bindparam("reference"))
 
 def _clean_name(name: str) -> str:
     """The file name as sent, without control or invisible characters nor any folder, cut to a length a page
