@@ -151,7 +151,7 @@ def _parts(app, current: list[str]) -> dict:
         (flask.templating, "_render", "render"),
         (interface, "open_session", "session open"), (interface, "save_session", "session save"),
         (interface.serializer, "encode", "session encode"), (interface.serializer, "decode", "session decode"),
-        (requests.Session, "send", "outbound (requests)"),
+        (requests.adapters.HTTPAdapter, "send", "outbound (requests)"),
         (sqlalchemy.engine.base.Connection, "_execute_context", "sql execute"),
         (sqlalchemy.orm.session.Session, "flush", "orm flush"),
         (sqlalchemy.orm.session.Session, "commit", "orm commit"),

@@ -11,8 +11,6 @@ from typing import Any
 import requests
 import urllib3
 from requests.auth import AuthBase
-from requests.hooks import default_hooks
-from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 
 from app.outbound.deadline import Clock
@@ -76,8 +74,11 @@ class Exchange:
 def send(session: requests.Session, exchange: Exchange, clock: Clock) -> HttpResponse:
     """Send once and read the whole answer, or raise an OutboundError (the requests exception as its cause)."""
     try:
-        reply = session.send(_prepare(session, exchange), stream=True, allow_redirects=False,
-                             timeout=exchange.timeout, verify=session.verify, cert=session.cert, proxies={})
+        prepared = _prepare(session, exchange)
+        # The session's transport adapter itself: `Session.send` would add only what these calls refuse anyway
+        # (cookies read into the session's jar, redirects looked for, response hooks), ≈ 13 µs a call.
+        reply = session.get_adapter(prepared.url).send(prepared, stream=True, timeout=exchange.timeout,
+                                                        verify=session.verify, cert=session.cert, proxies={})
     except (requests.ConnectionError, requests.Timeout) as exc:
         # SSLError and ConnectTimeout are ConnectionErrors. A bad certificate stays bad, and after a read timeout
         # the peer may still be working on the request: only the connection failures are worth a retry.
@@ -108,17 +109,30 @@ def send(session: requests.Session, exchange: Exchange, clock: Clock) -> HttpRes
 
 
 def _prepare(session: requests.Session, exchange: Exchange) -> requests.PreparedRequest:
-    """The request `session.request` would prepare, without merging what our sessions never hold (cookies: the
-    policy refuses them; proxies, a CA bundle or a client certificate from the environment: `trust_env` is off):
-    `Session.request` spends about 90 µs of CPU a call on those merges (requests 2.34 tests a typing Protocol
-    several times over), for calls made by the dozen in each sign-in."""
-    # The session's headers and the call's, as requests merges them (None removes a session header).
-    headers = merge_setting(exchange.kwargs.get("headers"), session.headers, dict_class=CaseInsensitiveDict)
-    prepared = requests.PreparedRequest()
-    prepared.prepare(method=exchange.method.upper(), url=exchange.url, headers=headers,
-                     params=exchange.kwargs.get("params"), data=exchange.kwargs.get("data"), auth=exchange.auth,
-                     hooks=default_hooks())
+    """The request `session.request` would prepare, without what our sessions never hold (cookies: the policy
+    refuses them; proxies, a CA bundle or a client certificate from the environment: `trust_env` is off).
+    `Session.request` spends about 90 µs of CPU a call merging those, and `PreparedRequest.prepare` another 6 µs
+    writing an empty jar's cookies: with requests' public `prepare_*` steps, in `prepare`'s order, a call is
+    prepared in 17 µs instead of 125, for calls made by the dozen in each sign-in."""
+    prepared = requests.PreparedRequest()  # its hooks are requests' defaults; an auth may register its own
+    prepared.prepare_method(exchange.method.upper())
+    prepared.prepare_url(exchange.url, exchange.kwargs.get("params"))
+    prepared.prepare_headers(_merged_headers(session.headers, exchange.kwargs.get("headers")))
+    prepared.prepare_body(exchange.kwargs.get("data"), None)
+    prepared.prepare_auth(exchange.auth, exchange.url)
     return prepared
+
+
+def _merged_headers(session_headers: Mapping[str, str], headers: Mapping[str, str | None] | None) -> Mapping:
+    """The session's headers and the call's, as requests' `merge_setting` merges them: the call's win, None removes
+    a session header. `merge_setting` tests each side against a typing Protocol (requests 2.34), 10 µs a call."""
+    merged = CaseInsensitiveDict(session_headers)
+    for name, value in (headers or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
 
 
 def _read_body(reply: requests.Response, exchange: Exchange, clock: Clock) -> bytes:

@@ -414,23 +414,26 @@ def test_code_is_single_use_at_fc(fc):
         client.exchange_code(code, tx)
 
 
-class SpySession(requests.Session):
+class SpyAdapter(requests.adapters.HTTPAdapter):
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[dict] = []
 
     def send(self, request, **kwargs):
-        self.seen.append({"method": request.method, **kwargs})
+        self.seen.append({"method": request.method, "cookie": request.headers.get("Cookie"), **kwargs})
         return super().send(request, **kwargs)
 
 
-def test_every_call_has_a_timeout_and_follows_no_redirect(fc):
-    session = SpySession()
+def test_every_call_has_a_timeout_and_nothing_from_the_environment(fc):
+    # What reaches the transport: the adapter follows no redirect (a 3xx is refused: tests/outbound/test_http.py).
+    session, spy = requests.Session(), SpyAdapter()
+    session.mount("https://", spy)
+    session.cookies.set("planted", "x", domain=urlsplit(fc.settings().issuer).hostname)
     client = FranceConnectClient(fc.settings(http_timeout=2.5), session=session, clock=fc.clock)
     client.fetch_userinfo(fc.login(client))
-    assert [call["method"] for call in session.seen] == ["GET", "POST", "GET", "GET"]
-    for call in session.seen:
-        assert call["timeout"] == 2.5 and call["allow_redirects"] is False and call["stream"] is True
+    assert [call["method"] for call in spy.seen] == ["GET", "POST", "GET", "GET"]
+    for call in spy.seen:
+        assert call["timeout"] == 2.5 and call["stream"] is True and call["cookie"] is None
         assert call["verify"] is True and call["proxies"] == {}  # nothing from the environment
 
 
