@@ -391,8 +391,8 @@ def main() -> int:
     print(f"{args.journeys} journeys (pre-admission and adhesion alternately), gunicorn {args.workers} "
           f"{args.worker_class} workers, {stores}, {os.cpu_count()} cores"
           + (" — PROFILED, CPU figures inflated" if args.profile else ""))
-    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'(kernel)':>9} {'bare CPU/req':>12} {'(kernel)':>9} {'ratio':>6} "
-          f"{'journeys/s':>10} {'bare req/s':>10} {'RSS worker':>11} {'bare RSS':>9}")
+    print(f"{'clients':>7} {'req/journey':>11} {'CPU/journey':>12} {'(kernel)':>9} {'bare CPU/req':>12} "
+          f"{'(kernel)':>9} {'ratio':>6} {'journeys/s':>10} {'bare req/s':>10} {'RSS worker':>11} {'bare RSS':>9}")
     ratios = []
     for concurrency, j, b in runs:
         per_request = b.cpu_per_unit_ms
