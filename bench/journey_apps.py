@@ -165,8 +165,8 @@ def _parts(app, current: list[str]) -> dict:
     import redis.client
 
     patched += [(redis.client.Redis, "execute_command", "redis"), (redis.client.Pipeline, "execute", "redis")]
-    if hasattr(interface, "cache"):  # session files
-        patched.append((interface.cache, "set", "session file write"))
+    if hasattr(interface, "cache"):  # the SQLite session table
+        patched.append((interface.cache, "set", "session table write"))
     import gc
 
     collecting: dict[str, float] = {}

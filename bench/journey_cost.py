@@ -7,13 +7,13 @@
 Starts, on loopback: the sandbox (FranceConnect, API Particulier, CNAM) in its own process, served keep-alive as
 the real services are (app/sandbox/serving.py), then the service under gunicorn with the committed gunicorn.conf.py
 (2 workers; `--worker-class` sync by default, as the issue measured, or gthread with the file's 4 threads, as
-production runs), in development mode (production refuses the sandbox) with a fresh instance folder: SQLite and
-session files, or PostgreSQL and Redis with `--database`/`--redis`. It drives `--journeys` complete journeys,
-alternately a pre-admission and an adhesion, each as a browser would: the portal's signed launch link, the
-information page, « S'identifier avec FranceConnect », the sandbox's chooser and consent, the callback (with the
-retrieval), who is concerned, the form, the review, « Envoyer », the receipt. It reads the workers' CPU (utime +
-stime of every gunicorn worker, their threads included) from /proc before and after, once with one
-client and once with `--concurrency` clients.
+production runs), in development mode (production refuses the sandbox) with a fresh instance folder: SQLite for
+the dossiers and the sessions, or PostgreSQL and Redis with `--database`/`--redis`. It drives `--journeys`
+complete journeys, alternately a pre-admission and an adhesion, each as a browser would: the portal's signed
+launch link, the information page, « S'identifier avec FranceConnect », the sandbox's chooser and consent, the
+callback (with the retrieval), who is concerned, the form, the review, « Envoyer », the receipt. It reads the
+workers' CPU (utime + stime of every gunicorn worker, their threads included) from /proc before and after, once
+with one client and once with `--concurrency` clients.
 
 In the same run, a bare Flask app rendering a small template (bench/journey_apps.py) runs under the same gunicorn and
 settings and answers as many GETs as the journeys made requests to the service. The ratio is a journey's CPU over
@@ -275,7 +275,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=8, help="journeys before measuring (imports, caches, pools)")
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--redis", help="REDIS_URL for the sessions (default: session files)")
+    parser.add_argument("--redis", help="REDIS_URL for the sessions (default: the SQLite session table)")
     parser.add_argument("--database", help="SQLALCHEMY_DATABASE_URI (default: SQLite in the instance folder)")
     parser.add_argument("--postgres", action="store_true",
                         help="a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped at the end")
@@ -386,7 +386,7 @@ def main() -> int:
             if fresh_database:
                 _drop_database(*fresh_database)
 
-    stores = (f"{'Redis' if args.redis else 'session files'}, "
+    stores = (f"{'Redis' if args.redis else 'SQLite sessions'}, "
               f"{'PostgreSQL' if args.postgres or 'postgres' in (args.database or '') else 'SQLite'}")
     print(f"{args.journeys} journeys (pre-admission and adhesion alternately), gunicorn {args.workers} "
           f"{args.worker_class} workers, {stores}, {os.cpu_count()} cores"

@@ -1,6 +1,6 @@
-"""The session store holds ciphertext only: a raw dump of the files or of Redis mid-journey shows no personal datum;
-keys rotate; an unreadable value is an empty session; abandoned files are purged; nothing personal outlives the
-journey or the logout."""
+"""The session store holds ciphertext only: a raw dump of the session table's files or of Redis mid-journey shows no
+personal datum; keys rotate; an unreadable value is an empty session; abandoned sessions are purged; nothing
+personal outlives the journey or the logout."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import datetime as dt
 import logging
 import os
 import pickle
+import sqlite3
 import stat
-import struct
 import time
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-from app.session_store import SessionFiles
+from app.session_store import SESSIONS_FILE, SessionTable
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, family
 from tests.journeys.support import csrf_token, journeys_app
 from tests.journeys.test_views import MUTUELLE, session_of, sign_in, to_review
@@ -39,8 +39,26 @@ def mid_journey(client):
     assert session_of(client).draft is not None
 
 
-def session_files(app) -> list[Path]:
-    return sorted(p for p in (Path(app.instance_path) / "sessions").iterdir() if p.is_file())
+def table_file(app) -> Path:
+    return Path(app.instance_path) / SESSIONS_FILE
+
+
+def stored_values(app) -> list[bytes]:
+    """Every session's stored value, as anyone reading the table would see it."""
+    with sqlite3.connect(table_file(app)) as db:
+        return [value for (value,) in db.execute("SELECT value FROM sessions ORDER BY id")]
+
+
+def store_file_dump(app) -> bytes:
+    """The table's files as they are on disk: the database, its write-ahead log and its shared memory."""
+    return b"".join(path.read_bytes() for path in table_file(app).parent.glob(SESSIONS_FILE + "*"))
+
+
+def overwrite(app, **columns) -> None:
+    """Change every stored session behind the app's back (one session in these tests)."""
+    with sqlite3.connect(table_file(app)) as db:
+        assert db.execute(f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in columns)}",
+                          tuple(columns.values())).rowcount == 1
 
 
 def revealed(dump: bytes) -> list[str]:
@@ -48,16 +66,16 @@ def revealed(dump: bytes) -> list[str]:
     return [datum for datum in PERSONAL if datum.lower().encode() in text]
 
 
-def test_a_dump_of_the_session_files_mid_journey_reveals_nothing(make_app):
+def test_a_dump_of_the_session_table_mid_journey_reveals_nothing(make_app):
     app = journeys_app(make_app)
     client = app.test_client()
     mid_journey(client)
-    dump = b"".join(path.read_bytes() for path in session_files(app))
+    dump = store_file_dump(app)
     assert dump and revealed(dump) == []
     # The dump is not empty of the journey: it is there, encrypted with the instance folder's development key.
     key = (Path(app.instance_path) / "session_keys").read_text().strip()
-    [path] = session_files(app)
-    assert revealed(Fernet(key).decrypt(path.read_bytes()[4:])) == PERSONAL
+    [value] = stored_values(app)
+    assert revealed(Fernet(key).decrypt(value)) == PERSONAL
 
 
 @pytest.mark.services
@@ -91,8 +109,7 @@ def test_keys_rotate_the_old_one_decrypts_and_the_new_one_encrypts(make_app):
     client.set_cookie("dc_session", sid)
     assert session_of(client).identity == ANGELA  # written with the old key, read with it
     client.get(f"{MUTUELLE}/personnes")  # any request writes the session back, with the new key
-    [path] = session_files(rotated)
-    token = path.read_bytes()[4:]
+    [token] = stored_values(rotated)
     assert Fernet(NEW_KEY).decrypt(token)
     with pytest.raises(InvalidToken):
         Fernet(OLD_KEY).decrypt(token)
@@ -114,19 +131,21 @@ def test_a_session_whose_key_was_dropped_is_an_empty_session(make_app, caplog):
     assert session_of(client).identity is None
 
 
-def test_a_tampered_session_file_is_an_empty_session_not_an_error(make_app, caplog):
+def test_a_tampered_session_is_an_empty_session_not_an_error(make_app, caplog):
     app = journeys_app(make_app)
     client = app.test_client()
     mid_journey(client)
-    [path] = session_files(app)
-    data = bytearray(path.read_bytes())
+    [value] = stored_values(app)
+    data = bytearray(value)
     data[40] = ord("A") if data[40] != ord("A") else ord("B")  # one byte of the ciphertext changed
-    path.write_bytes(bytes(data))
+    overwrite(app, value=bytes(data))
+    tampered = f"dc:session:{client.get_cookie('dc_session').value}"
     with caplog.at_level(logging.WARNING, logger="app.session_store"):
         response = client.get(f"{MUTUELLE}/verification")
     assert response.status_code == 303 and "/verification" not in response.headers["Location"]
     assert "reason=invalid_token" in caplog.text
-    assert not path.exists()  # the unreadable value is deleted, not retried on every request
+    # The unreadable value is deleted, not retried on every request.
+    assert app.session_interface.inner.cache.get(tampered) is None and bytes(data) not in stored_values(app)
     assert session_of(client).draft is None
 
 
@@ -143,45 +162,44 @@ class Planted:
 
 
 def test_a_planted_pickle_is_never_loaded(make_app, caplog):
-    # Sessions written by an earlier release were pickles; a file planted in the folder must not run code.
+    # Sessions written by earlier releases were pickles; one planted in the table must not run code.
     app = journeys_app(make_app)
     client = app.test_client()
     client.get("/")
-    [path] = session_files(app)
-    path.write_bytes(struct.pack("I", int(time.time()) + 600) + pickle.dumps({"identity": Planted()}))
+    overwrite(app, value=pickle.dumps({"identity": Planted()}))
     with caplog.at_level(logging.WARNING, logger="app.session_store"):
         assert client.get(f"{MUTUELLE}/personnes").status_code == 303
     assert UNPICKLED == [] and "reason=invalid_token" in caplog.text
 
 
-def test_session_files_are_private(make_app):
+def test_the_session_table_is_private(make_app):
     previous = os.umask(0o022)
     try:
         app = journeys_app(make_app)
         mid_journey(app.test_client())
     finally:
         os.umask(previous)
-    folder = Path(app.instance_path) / "sessions"
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert {stat.S_IMODE(p.stat().st_mode) for p in session_files(app)} == {0o600}
+    files = list(table_file(app).parent.glob(SESSIONS_FILE + "*"))
+    assert table_file(app) in files and len(files) == 3  # the database, its log and its shared memory
+    assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}
 
 
-def test_purge_deletes_the_abandoned_session_files_only(make_app):
+def test_an_expired_session_is_never_read_and_purge_deletes_the_abandoned_ones_only(make_app):
     app = journeys_app(make_app, SESSION_IDLE_TIMEOUT=600)
     abandoned, active = app.test_client(), app.test_client()
     mid_journey(abandoned)
     mid_journey(active)
-    files = SessionFiles(Path(app.instance_path) / "sessions", idle_timeout=600)
-    abandoned_file = Path(files._get_filename(f"dc:session:{abandoned.get_cookie('dc_session').value}"))
-    with abandoned_file.open("r+b") as file:  # its idle timeout passed a minute ago
-        file.write(struct.pack("I", int(time.time()) - 60))
+    abandoned_id = f"dc:session:{abandoned.get_cookie('dc_session').value}"
+    with sqlite3.connect(table_file(app)) as db:  # its idle timeout passed a minute ago
+        db.execute("UPDATE sessions SET expires = ? WHERE id = ?", (int(time.time()) - 60, abandoned_id))
+    assert session_of(abandoned).draft is None  # before any purge: past its time, as good as gone
 
     result = app.test_cli_runner().invoke(args=["sessions", "purge"])
     assert result.exit_code == 0 and "deleted 1 expired session(s)" in result.output
-    assert not abandoned_file.exists()
-    assert session_of(active).draft is not None
+    assert len(stored_values(app)) == 1 and session_of(active).draft is not None
     # Past everyone's idle timeout, nothing is left.
-    assert files.purge_expired(now=time.time() + 601) == 1 and session_files(app) == []
+    table = SessionTable(table_file(app), idle_timeout=600)
+    assert table.purge_expired(now=time.time() + 601) == 1 and stored_values(app) == []
 
 
 @pytest.mark.services
@@ -197,13 +215,13 @@ def test_nothing_personal_remains_after_submission_nor_after_logout(make_app, mo
     review = client.get(f"{MUTUELLE}/verification").get_data(as_text=True)
     assert client.post(f"{MUTUELLE}/envoi", data={"csrf_token": csrf_token(review)}).status_code == 303
     key = Fernet((Path(app.instance_path) / "session_keys").read_text().strip())
-    [path] = session_files(app)
-    plain = key.decrypt(path.read_bytes()[4:])
+    [value] = stored_values(app)
+    plain = key.decrypt(value)
     assert revealed(plain) == [] and b"journey_receipt" in plain  # the receipt and the ID token for logout
 
     receipt = client.get(f"{MUTUELLE}/recepisse").get_data(as_text=True)
     client.post("/auth/logout", data={"csrf_token": csrf_token(receipt)}, follow_redirects=True)
-    leftovers = b"".join(key.decrypt(p.read_bytes()[4:]) for p in session_files(app))
+    leftovers = b"".join(key.decrypt(value) for value in stored_values(app))
     assert revealed(leftovers) == [] and b"id-token" not in leftovers and b"journey_receipt" not in leftovers
 
 
@@ -212,8 +230,7 @@ def test_nothing_personal_remains_after_submission_nor_after_logout(make_app, mo
 
 def _stored_bytes(app, client) -> bytes:
     interface = app.session_interface.inner
-    store_id = interface._get_store_id(client.get_cookie("dc_session").value)
-    return Path(interface.cache._get_filename(store_id)).read_bytes()
+    return interface.cache.get(interface._get_store_id(client.get_cookie("dc_session").value))
 
 
 def test_a_request_that_changes_nothing_writes_no_session(app):
@@ -242,35 +259,34 @@ def test_the_idle_clock_is_written_once_older_than_its_resolution(app):
     assert _stored_bytes(app, client) != stored and "dc_session=" in response.headers["Set-Cookie"]
 
 
-def test_a_session_file_is_written_whole_private_and_without_leftovers(tmp_path):
-    files = SessionFiles(tmp_path / "sessions", idle_timeout=600)
+def test_a_session_is_written_whole_and_private_whatever_the_umask(tmp_path):
     previous = os.umask(0)  # the file's own mode must not depend on the process's umask
     try:
-        assert files.set("dc:session:one", b"first", timeout=600)
-        assert files.set("dc:session:one", b"second", timeout=600)  # over the previous one
+        table = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
+        assert table.set("dc:session:one", b"first", timeout=600)
+        assert table.set("dc:session:one", b"second", timeout=600)  # over the previous one
     finally:
         os.umask(previous)
-    (written,) = session_files_in(tmp_path / "sessions")
-    assert stat.S_IMODE(written.stat().st_mode) == 0o600
-    assert files.get("dc:session:one") == b"second"
-    (expires,) = struct.unpack("I", written.read_bytes()[:4])
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o600}
+    assert table.get("dc:session:one") == b"second" and table.get("dc:session:two") is None
+    with sqlite3.connect(tmp_path / SESSIONS_FILE) as db:
+        [(expires,)] = db.execute("SELECT expires FROM sessions").fetchall()
     assert time.time() + 590 < expires <= time.time() + 600
+    assert table.delete("dc:session:one") and table.get("dc:session:one") is None
 
 
-def test_a_session_file_that_cannot_be_written_is_reported_and_leaves_nothing(tmp_path, caplog):
-    files = SessionFiles(tmp_path / "sessions", idle_timeout=600)
-    assert files.set("dc:session:one", b"kept", timeout=600)
-    # Something in the way of the rename (a full disk fails at the write instead): the same path out.
-    blocked = Path(files._get_filename("dc:session:two"))
-    blocked.mkdir()
-    (blocked / "inside").write_bytes(b"")
-    with caplog.at_level(logging.WARNING):
-        assert files.set("dc:session:two", b"lost", timeout=600) is False
-    assert "reason=session_write_failed error=" in caplog.text and "dc:session" not in caplog.text
-    assert files.get("dc:session:one") == b"kept"
-    kept = Path(files._get_filename("dc:session:one")).name
-    assert [p.name for p in session_files_in(tmp_path / "sessions")] == [kept]
-
-
-def session_files_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
+def test_a_session_that_cannot_be_written_is_reported_and_the_previous_one_kept(tmp_path, caplog, monkeypatch):
+    table = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
+    assert table.set("dc:session:one", b"kept", timeout=600)
+    monkeypatch.setattr(SessionTable, "BUSY_TIMEOUT", 0.05)
+    writer = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
+    # Another process holding the write lock past the wait (a full disk fails at the commit instead): the same out.
+    blocker = sqlite3.connect(tmp_path / SESSIONS_FILE, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert writer.set("dc:session:one", b"lost", timeout=600) is False
+    finally:
+        blocker.execute("ROLLBACK")
+    assert "reason=session_write_failed error=OperationalError" in caplog.text and "dc:session" not in caplog.text
+    assert writer.get("dc:session:one") == b"kept"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from app.session_store import EncryptedFileSessionInterface
+from app.session_store import EncryptedTableSessionInterface
 
 pytestmark = pytest.mark.services
 
@@ -32,10 +32,11 @@ def test_redis_backend_stores_sessions_with_the_idle_timeout_and_logout_deletes_
         store.delete(key)
 
 
-def test_file_backend_is_the_default_and_lives_in_the_instance_folder(app):
+def test_the_sqlite_table_is_the_default_and_lives_in_the_instance_folder(app):
     client = app.test_client()
     client.get("/")
     assert client.get_cookie("dc_session") is not None
     store = app.session_interface.inner  # behind the guard that turns a store outage into a French page
-    assert isinstance(store, EncryptedFileSessionInterface)
-    assert store.cache._path.startswith(app.instance_path)
+    assert isinstance(store, EncryptedTableSessionInterface)
+    assert str(store.cache.path).startswith(app.instance_path) and store.cache.get(
+        store._get_store_id(client.get_cookie("dc_session").value))

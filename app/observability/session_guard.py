@@ -26,7 +26,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from app.delivery import problems
 from app.observability import pages
-from app.session_store import SessionNotSaved
+from app.session_store import SessionNotRead, SessionNotSaved
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 SESSIONLESS_PATHS = ("/healthz", "/readyz", "/metrics")
 SESSIONLESS_PREFIXES = ("/api/", "/static/", "/assets/")
 API_PREFIX = "/api/"
-STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, SessionNotSaved)
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, SessionNotRead, SessionNotSaved)
 UNAVAILABLE_TEMPLATE = "errors/unavailable.html"
 
 

@@ -129,12 +129,12 @@ def test_the_api_never_opens_a_session_and_answers_a_problem_when_redis_is_down(
     assert response.json()["status"] == 503 and "Set-Cookie" not in response.headers
 
 
-def test_a_session_file_not_written_gives_the_french_page_not_a_silent_loss(make_app, monkeypatch, caplog):
-    from app.session_store import SessionFiles
+def test_a_session_not_written_gives_the_french_page_not_a_silent_loss(make_app, monkeypatch, caplog):
+    from app.session_store import SessionTable
 
     caplog.set_level(logging.ERROR)
-    app = make_app()  # session files: the laptop's store
-    monkeypatch.setattr(SessionFiles, "set", lambda *args, **kwargs: False)  # a full disk, a read-only folder
+    app = make_app()  # the session table: the laptop's store
+    monkeypatch.setattr(SessionTable, "set", lambda *args, **kwargs: False)  # a full disk, a locked table
 
     @app.post("/test-save")
     def _store_then_redirect():
@@ -148,3 +148,21 @@ def test_a_session_file_not_written_gives_the_french_page_not_a_silent_loss(make
     assert response.status_code == 503 and "Location" not in response.headers
     assert UNAVAILABLE in response.get_data(as_text=True)
     assert "session_store_unavailable phase=save error=SessionNotSaved" in caplog.text
+
+
+def test_a_session_table_that_cannot_be_read_gives_the_french_page_not_a_new_session(make_app, caplog):
+    import sqlite3
+    from pathlib import Path
+
+    from app.session_store import SESSIONS_FILE
+
+    app = make_app()
+    client = app.test_client()
+    client.get("/")  # the sign-in form's CSRF token opens a session
+    assert client.get_cookie("dc_session") is not None
+    with sqlite3.connect(Path(app.instance_path) / SESSIONS_FILE) as db:  # a damaged or replaced file
+        db.execute("DROP TABLE sessions")
+    caplog.set_level(logging.WARNING)
+    response = client.get("/")
+    assert response.status_code == 503 and UNAVAILABLE in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers  # the person's session is not swapped for an empty one
