@@ -42,7 +42,9 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
-        opened = self._store.get(self._open)
+        return self._state_of(self._store.get(self._open))
+
+    def _state_of(self, opened: str | None) -> str:
         if opened is None:
             return "closed"
         return "open" if self._clock() < float(opened) else "half_open"
@@ -56,24 +58,29 @@ class CircuitBreaker:
         # Half-open: the first caller to claim the probe is the trial; its other calls go through too.
         return self._store.claim(self._probe, caller, self._cooldown) == caller
 
-    def record(self, caller: str, success: bool) -> None:
+    def record(self, caller: str, success: bool) -> str:
+        """Note the call's outcome; the circuit's state once noted (what the call's metrics report: reading it
+        again would be one more round trip to Redis a call)."""
         now = self._clock()
-        if self._store.get(self._open) is not None:
+        opened = self._store.get(self._open)
+        if opened is not None:
             if self._store.get(self._probe) != caller:
-                return  # a call started before the circuit opened: the probe decides
+                return self._state_of(opened)  # a call started before the circuit opened: the probe decides
             if success:
                 self._store.delete(self._open, self._probe, self._failed, self._seen)
-            else:
-                self._trip(now)
-            return
+                return "closed"
+            self._trip(now)
+            return "open"
         if success and self._noted_lately(caller, now):
-            return
+            return "closed"
         seen = self._store.mark(self._seen, caller, now, self._window)
         if success:
-            return
+            return "closed"
         failed = self._store.mark(self._failed, caller, now, self._window)
         if failed >= self._threshold and failed >= self._ratio * seen:
             self._trip(now)
+            return "open"
+        return "closed"
 
     def _trip(self, now: float) -> None:
         # Kept a little longer than the cooldown: past it, the stored time says "half-open".

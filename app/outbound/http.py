@@ -188,7 +188,9 @@ class OutboundHttp:
             refusal = OutboundUnavailable("circuit_open")
         else:
             return
-        self._log(request, None, refusal.reason, 0.0, attempt)
+        # A refused call reports the circuit's state as it is now (what `allow` read, when it was asked).
+        self._log(request, None, refusal.reason, 0.0, attempt,
+                  self.breaker.state if self.breaker is not None else None)
         raise refusal
 
     def _attempt(self, request: _Request, attempt: int) -> HttpResponse:
@@ -211,11 +213,11 @@ class OutboundHttp:
             down = isinstance(exc, OutboundUnavailable) or (status or 0) >= 500
             raise
         finally:
-            if self.breaker is not None:
-                self.breaker.record(request.work, success=not down)
-            self._log(request, status, error, self._clock() - started, attempt)
+            state = self.breaker.record(request.work, success=not down) if self.breaker is not None else None
+            self._log(request, status, error, self._clock() - started, attempt, state)
 
-    def _log(self, request: _Request, status: int | None, error: str | None, seconds: float, attempt: int) -> None:
+    def _log(self, request: _Request, status: int | None, error: str | None, seconds: float, attempt: int,
+             breaker_state: str | None) -> None:
         # An answered call is a debug line: the work it belongs to logs one summary (the retrieval, the sign-in),
         # and the metrics count every call. A failed one is a warning of its own.
         level = logging.DEBUG if error is None and status is not None and status < 500 else logging.WARNING
@@ -223,7 +225,7 @@ class OutboundHttp:
                    self.provider, request.method, request.path, status or "-", error or "-",
                    round(seconds * 1000), attempt)
         observe.emit(observe.Call(self.provider, request.method, request.path, status, error, seconds,
-                                  self.breaker.state if self.breaker is not None else None))
+                                  breaker_state))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import responses
+
 from app import outbound
+from app.outbound import observe
 
 
 def make(clock, **kwargs):
@@ -96,7 +99,11 @@ def test_a_caller_seen_again_stays_in_the_window_and_the_ones_before_it_leave(cl
 class CountingState(outbound.MemoryState):
     def __init__(self, clock):
         super().__init__(clock)
-        self.marks = []
+        self.marks, self.reads = [], []
+
+    def get(self, key):
+        self.reads.append(key)
+        return super().get(key)
 
     def mark(self, key, member, at, window):
         self.marks.append((key.rsplit(":", 1)[-1], member))
@@ -115,3 +122,33 @@ def test_a_sign_ins_successes_are_noted_once_a_second_and_failures_always(clock)
     breaker.record("alice", success=True)  # a second later: noted again, its time in the window kept current
     assert store.marks[-1] == ("seen", "alice")
 
+
+
+def test_record_answers_the_state_it_leaves_the_circuit_in(clock):
+    # What a call's metrics report, without reading the state again (a round trip to Redis a call).
+    breaker = make(clock)
+    steps = [("a", False), ("b", False), ("c", False)]  # the third failing caller opens it
+    answers = [breaker.record(caller, success=ok) for caller, ok in steps]
+    assert answers == ["closed", "closed", "open"] and breaker.state == "open"
+    assert breaker.record("late", success=True) == "open"  # a call begun before it opened: still open
+    clock.advance(30)
+    assert breaker.allow("trial")
+    assert breaker.record("late", success=True) == "half_open" == breaker.state  # not the trial: no decision
+    assert breaker.record("trial", success=False) == "open" == breaker.state
+    clock.advance(30)
+    assert breaker.allow("second-trial")
+    assert breaker.record("second-trial", success=True) == "closed" == breaker.state
+    assert breaker.record("x", success=True) == "closed" and breaker.record("x", success=True) == "closed"
+
+
+def test_a_call_reads_the_circuit_twice_not_three_times(clock, monkeypatch):
+    # allow() before the call and record() after it; the metrics take record()'s answer.
+    store = CountingState(clock)
+    http = outbound.OutboundHttp("https://peer.example", provider="peer", clock=clock,
+                                 breaker=make(clock, store=store, key="peer"))
+    seen = []
+    monkeypatch.setattr(observe, "_listeners", [seen.append])
+    with responses.RequestsMock() as mocked:
+        mocked.get("https://peer.example/x", json={})
+        http.get("/x")
+    assert store.reads.count("peer:open_until") == 2 and seen[-1].breaker_state == "closed"
