@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from redis.exceptions import RedisError
+from redis.lock import Lock
 from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ FILE_BUCKETS = 256
 _POLL = 0.01
 
 Release = Callable[[], None]
+# In the WSGI environ, with Redis: (store key, stored value or None) read in the same round trip as the lock was
+# taken, so that the session store need not read it again (app/session_store.py).
+PREFETCHED = "droits_connect.session_prefetched"
 
 UNAVAILABLE_PAGE = (
     "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Service indisponible — Droits Connect"
@@ -46,15 +50,41 @@ BUSY_PAGE = (
 ).encode()
 
 
+class _ReadingLock(Lock):
+    """redis-py's lock, whose taking also reads `read_key` in the same round trip: SET NX, then GET, sent together
+    and run in that order. Once the SET succeeds, the GET's value is the one this request would read next: any
+    writer of the session holds its lock, and writes before releasing it."""
+
+    read_key: str | None = None
+    read_value: bytes | None = None
+
+    def do_acquire(self, token: str) -> bool:
+        if self.read_key is None:
+            return super().do_acquire(token)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.name, token, nx=True, px=int(self.timeout * 1000) if self.timeout else None)
+        pipe.get(self.read_key)
+        acquired, value = pipe.execute()
+        if acquired:
+            self.read_value = value
+        return bool(acquired)
+
+
 class RedisLocks:
     def __init__(self, client, *, wait: float = WAIT_SECONDS, expiry: int = LOCK_EXPIRY_SECONDS) -> None:
         self._redis, self._wait, self._expiry = client, wait, expiry
 
     def acquire(self, key: str) -> Release | None:
+        held = self.acquire_and_read(key, None)
+        return None if held is None else held[0]
+
+    def acquire_and_read(self, key: str, read_key: str | None) -> tuple[Release, bytes | None] | None:
+        """The lock, and the value of `read_key` read once it is held (one round trip, not two)."""
         from redis.exceptions import LockError
 
         lock = self._redis.lock(f"dc:session-lock:{key}", timeout=self._expiry, blocking_timeout=self._wait,
-                                thread_local=False)
+                                thread_local=False, lock_class=_ReadingLock)
+        lock.read_key = read_key
         if not lock.acquire():
             return None
 
@@ -64,7 +94,7 @@ class RedisLocks:
             except LockError:  # expired while held: someone else may hold it now, which is theirs to release
                 log.warning("session lock expired before release reason=session_lock_expired")
 
-        return release
+        return release, lock.read_value
 
 
 class FileLocks:
@@ -97,15 +127,25 @@ class FileLocks:
 class SessionLockMiddleware:
     """Wraps the WSGI app: a request carrying a session cookie runs under that session's lock."""
 
-    def __init__(self, wsgi_app, locks, cookie_name: str) -> None:
-        self.wsgi_app, self.locks, self.cookie_name = wsgi_app, locks, cookie_name
+    def __init__(self, wsgi_app, locks, cookie_name: str, store_key: Callable[[str], str] | None = None) -> None:
+        """`store_key`: the session store's key of a session identifier, read with the lock where the locks can
+        (Redis) and handed to the store in the environ (`PREFETCHED`)."""
+        self.wsgi_app, self.locks, self.cookie_name, self.store_key = wsgi_app, locks, cookie_name, store_key
 
     def __call__(self, environ, start_response):
         session_id = parse_cookie(environ).get(self.cookie_name)
         if not session_id:
             return self.wsgi_app(environ, start_response)
+        key = hashlib.sha256(session_id.encode()).hexdigest()
         try:
-            release = self.locks.acquire(hashlib.sha256(session_id.encode()).hexdigest())
+            if self.store_key is not None and hasattr(self.locks, "acquire_and_read"):
+                store_key = self.store_key(session_id)
+                held = self.locks.acquire_and_read(key, store_key)
+                release = None if held is None else held[0]
+                if held is not None:
+                    environ[PREFETCHED] = (store_key, held[1])
+            else:
+                release = self.locks.acquire(key)
         except (OSError, RedisError) as error:  # the lock store is down, so is the session store: a French 503
             log.warning("session_store_unavailable phase=lock error=%s", type(error).__name__)
             return _refuse(start_response, UNAVAILABLE_PAGE)
@@ -130,11 +170,11 @@ def _refuse(start_response, page: bytes):
     return [page]
 
 
-def init_app(app, *, redis_url: str | None, cookie_name: str) -> None:
+def init_app(app, *, redis_url: str | None, cookie_name: str, store_key: Callable[[str], str] | None = None) -> None:
     if redis_url:
         import redis
 
         locks = RedisLocks(redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2))
     else:
         locks = FileLocks(Path(app.instance_path) / "session-locks")
-    app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name)
+    app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name, store_key)

@@ -23,13 +23,14 @@ import click
 import msgspec
 from cachelib import BaseCache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import Flask
+from flask import Flask, request
 from flask.cli import AppGroup
 from flask_session.base import Serializer, ServerSideSession, ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
 from app.config_values import private_sqlite_file
+from app.session_lock import PREFETCHED
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,10 @@ class EncryptedRedisSessionInterface(RedisSessionInterface):
         self.serializer = EncryptedSerializer(keys)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        return _decrypt(self, store_id, self.client.get(store_id))
+        # The session lock read it when it took the lock, in the same round trip (app/session_lock.py).
+        prefetched = request.environ.get(PREFETCHED)
+        value = prefetched[1] if prefetched is not None and prefetched[0] == store_id else self.client.get(store_id)
+        return _decrypt(self, store_id, value)
 
 
 class EncryptedTableSessionInterface(CacheLibSessionInterface):

@@ -59,3 +59,60 @@ def test_odd_cookie_values_never_break_a_request(app, cookie):
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
     assert client.get("/").status_code == 200
+
+
+def test_the_value_read_with_a_redis_lock_is_the_last_holders_write(redis_url):
+    # The waiting request's read comes with its lock: after the holder's write, never the value from before it.
+    client = redis.Redis.from_url(redis_url)
+    locks = RedisLocks(client, wait=5, expiry=5)
+    key, stored = secrets.token_hex(32), f"dc:test:{secrets.token_hex(8)}"
+    client.set(stored, b"before")
+    try:
+        release, value = locks.acquire_and_read(key, stored)
+        assert value == b"before"
+        seen: list = []
+        waiting = threading.Thread(target=lambda: seen.append(locks.acquire_and_read(key, stored)))
+        waiting.start()
+        waiting.join(0.3)
+        assert seen == []  # still waiting for the lock
+        client.set(stored, b"written by the holder")
+        release()
+        waiting.join(5)
+        [(release_again, read)] = seen
+        assert read == b"written by the holder"
+        release_again()
+        assert locks.acquire_and_read(key, f"dc:test:{secrets.token_hex(8)}")[1] is None  # nothing stored there
+    finally:
+        client.delete(stored)
+
+
+def test_with_redis_a_session_is_read_in_the_locks_round_trip(make_app, redis_url, monkeypatch):
+    app = make_app(REDIS_URL=redis_url)
+    client = app.test_client()
+    client.get("/")  # the sign-in form's CSRF token opens the session
+    with client.session_transaction() as session:
+        session["probe"] = "kept"
+    store = app.session_interface.inner.client
+    reads: list = []
+    original_get = store.get
+    monkeypatch.setattr(store, "get", lambda name: reads.append(name) or original_get(name))
+    assert client.get("/").status_code == 200
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    assert not [name for name in reads if name.endswith(cookie)]  # read with the lock, not again
+    with client.session_transaction() as session:
+        assert session["probe"] == "kept"
+
+
+def test_a_value_read_for_another_session_is_never_used(make_app, redis_url):
+    from app.session_lock import PREFETCHED
+
+    app = make_app(REDIS_URL=redis_url)
+    client = app.test_client()
+    client.get("/")
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    interface = app.session_interface.inner
+    store_id = interface._get_store_id(cookie)
+    with app.test_request_context("/", environ_base={PREFETCHED: ("dc:session:someone-else", None)}):
+        assert interface._retrieve_session_data(store_id) is not None  # read from Redis, not the other's None
+    with app.test_request_context("/", environ_base={PREFETCHED: (store_id, None)}):
+        assert interface._retrieve_session_data(store_id) is None  # its own key: the value read with the lock
