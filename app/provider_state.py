@@ -47,6 +47,9 @@ class RedisState:
         value = self._redis.get(key)
         return None if value is None else value.decode()
 
+    def get_many(self, *keys: str) -> list[str | None]:
+        return [None if value is None else value.decode() for value in self._redis.mget(keys)]
+
     def put(self, key: str, value: str, ttl: float) -> None:
         self._redis.set(key, value, px=_ms(ttl))
 

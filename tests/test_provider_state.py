@@ -154,3 +154,19 @@ def test_the_factory_shares_the_back_off_between_apps_with_the_same_redis(make_a
             client.delete(key)
         one.close()
         other.close()
+
+
+def test_a_gates_and_a_breakers_state_are_read_in_one_redis_round_trip(redis_url):
+    key = f"dc:test:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    store = RedisState(client)
+    try:
+        store.put(f"{key}:open_until", "123.5", 30)
+        assert store.get_many(f"{key}:blocked_until", f"{key}:open_until") == [None, "123.5"]
+        commands = []
+        original = client.execute_command
+        client.execute_command = lambda *args, **kwargs: commands.append(args[0]) or original(*args, **kwargs)
+        store.get_many(f"{key}:blocked_until", f"{key}:open_until")
+        assert commands == ["MGET"]
+    finally:
+        client.delete(f"{key}:open_until")

@@ -49,8 +49,21 @@ class CircuitBreaker:
             return "closed"
         return "open" if self._clock() < float(opened) else "half_open"
 
+    @property
+    def store(self) -> StateStore:
+        return self._store
+
+    @property
+    def state_key(self) -> str:
+        """The key whose value `allow_as_of` takes: the time the circuit opened until, if it did."""
+        return self._open
+
     def allow(self, caller: str) -> bool:
-        state = self.state
+        return self.allow_as_of(caller, self._store.get(self._open))
+
+    def allow_as_of(self, caller: str, opened: str | None) -> bool:
+        """`allow`, given the value of `state_key` read just before (with a gate's, in one round trip)."""
+        state = self._state_of(opened)
         if state == "closed":
             return True
         if state == "open":

@@ -12,6 +12,7 @@ Thread-safe: one instance serves every request of the app.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -65,8 +66,20 @@ class RateGate:
         wait = min(self._default if retry_after is None else retry_after, self._max)
         self._store.put_max(self._key, self._clock() + wait, wait + 1)
 
+    @property
+    def store(self) -> StateStore:
+        return self._store
+
+    @property
+    def state_key(self) -> str:
+        """The key whose value `blocked_for_as_of` takes: the time calls may go out again."""
+        return self._key
+
     def blocked_for(self) -> float:
-        until = self._store.get(self._key)
+        return self.blocked_for_as_of(self._store.get(self._key))
+
+    def blocked_for_as_of(self, until: str | None) -> float:
+        """`blocked_for`, given the value of `state_key` read just before."""
         return float("-inf") if until is None else float(until) - self._clock()
 
 
@@ -177,14 +190,22 @@ class OutboundHttp:
         return self._rng() * exponential_delay(attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap)
 
     def _check_can_call(self, request: _Request, attempt: int) -> None:
-        blocked_for = self._gate.blocked_for() if self._gate is not None else 0.0
+        gate, breaker = self._gate, self.breaker
+        allow = breaker.allow if breaker is not None else None
+        if gate is not None and breaker is not None and gate.store is breaker.store:
+            # Both read in one round trip where they share a store (Redis: one fewer a call).
+            until, opened = gate.store.get_many(gate.state_key, breaker.state_key)
+            blocked_for = gate.blocked_for_as_of(until)
+            allow = functools.partial(breaker.allow_as_of, opened=opened)
+        else:
+            blocked_for = gate.blocked_for() if gate is not None else 0.0
         if request.deadline is not None and request.deadline.remaining() <= 0:
             refusal: OutboundError = OutboundUnavailable("deadline_passed")
         elif blocked_for > 0:
             refusal = OutboundRateLimited("rate_limited_locally", retry_after=blocked_for)
         elif self._budget is not None and not self._budget.take():
             refusal = OutboundRateLimited("outbound_limit")  # beyond the peer's limits: we do not call
-        elif self.breaker is not None and not self.breaker.allow(request.work):  # last: half-open takes the probe
+        elif allow is not None and not allow(request.work):  # last: half-open takes the probe
             refusal = OutboundUnavailable("circuit_open")
         else:
             return

@@ -17,6 +17,9 @@ from app.outbound.deadline import Clock
 class StateStore(Protocol):
     def get(self, key: str) -> str | None: ...
 
+    def get_many(self, *keys: str) -> list[str | None]:
+        """Each key's value, read at once (one round trip to a shared store)."""
+
     def put(self, key: str, value: str, ttl: float) -> None: ...
 
     def put_max(self, key: str, value: float, ttl: float) -> None:
@@ -49,6 +52,10 @@ class MemoryState:
     def get(self, key: str) -> str | None:
         with self._lock:
             return self._live(key)
+
+    def get_many(self, *keys: str) -> list[str | None]:
+        with self._lock:
+            return [self._live(key) for key in keys]
 
     def put(self, key: str, value: str, ttl: float) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import responses
 
 from app import outbound
@@ -152,3 +153,36 @@ def test_a_call_reads_the_circuit_twice_not_three_times(clock, monkeypatch):
         mocked.get("https://peer.example/x", json={})
         http.get("/x")
     assert store.reads.count("peer:open_until") == 2 and seen[-1].breaker_state == "closed"
+
+
+def test_a_call_reads_its_gate_and_breaker_in_one_go_then_its_breaker(clock):
+    # A shared store (Redis) is asked twice a call: both states before it, the breaker's after it.
+    class Asked(CountingState):
+        def __init__(self, clock):
+            super().__init__(clock)
+            self.asked = []
+
+        def get_many(self, *keys):
+            self.asked.append(keys)
+            return super().get_many(*keys)
+
+    store = Asked(clock)
+    protection = outbound.Protection(make(clock, store=store, key="peer"),
+                                     outbound.RateGate(clock=clock, store=store, key="peer"))
+    http = outbound.provider_http("https://peer.example", provider="peer", clock=clock, protection=protection)
+    with responses.RequestsMock() as mocked:
+        mocked.get("https://peer.example/x", json={})
+        http.get("/x")
+    assert store.asked == [("peer:blocked_until", "peer:open_until")] and store.reads == ["peer:open_until"]
+    protection.gate.block(5)  # a 429's wait: refused without calling, from the same single read
+    with pytest.raises(outbound.OutboundRateLimited):
+        http.get("/x")
+    assert len(store.asked) == 2
+
+
+def test_memory_state_reads_several_keys_at_once(clock):
+    state = outbound.MemoryState(clock)
+    state.put("a", "1", 10)
+    assert state.get_many("a", "b") == ["1", None]
+    clock.advance(10)
+    assert state.get_many("a") == [None]
