@@ -96,7 +96,7 @@ class SessionTable(BaseCache):
     def __init__(self, path: Path, *, idle_timeout: int) -> None:
         super().__init__(default_timeout=idle_timeout)
         private_sqlite_file(path)
-        self.path, self.idle_timeout = path, idle_timeout
+        self.path = path
         self._local = threading.local()
         with self._connection() as connection:
             connection.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, "

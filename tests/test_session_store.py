@@ -17,7 +17,7 @@ import pytest
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-from app.session_store import SESSIONS_FILE, SessionTable
+from app.session_store import SESSIONS_FILE, SessionNotSaved, SessionTable
 from tests.journeys.factories import ANGELA, PIERRE, c2s_ok, cnam_ok, family
 from tests.journeys.support import csrf_token, journeys_app
 from tests.journeys.test_views import MUTUELLE, session_of, sign_in, to_review
@@ -290,3 +290,20 @@ def test_a_session_that_cannot_be_written_is_reported_and_the_previous_one_kept(
         blocker.execute("ROLLBACK")
     assert "reason=session_write_failed error=OperationalError" in caplog.text and "dc:session" not in caplog.text
     assert writer.get("dc:session:one") == b"kept"
+
+
+def test_a_session_that_cannot_be_deleted_is_an_error_not_a_silent_success(tmp_path, monkeypatch):
+    # A logout or an ended journey whose row stays must not read as done: the session guard turns this into its 503.
+    table = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
+    assert table.set("dc:session:one", b"kept", timeout=600)
+    monkeypatch.setattr(SessionTable, "BUSY_TIMEOUT", 0.05)
+    deleter = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
+    blocker = sqlite3.connect(tmp_path / SESSIONS_FILE, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(SessionNotSaved):
+            deleter.delete("dc:session:one")
+    finally:
+        blocker.execute("ROLLBACK")
+    assert deleter.get("dc:session:one") == b"kept"
+    assert deleter.delete("dc:session:one") and deleter.get("dc:session:one") is None
