@@ -47,8 +47,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.session_interface = session_store.make_interface(
         app, redis_url=s.redis_url, keys=s.encryption_keys, idle_timeout=s.idle_timeout)
     session_store.register_cli(app, app.session_interface)
-    prefix = app.config["SESSION_KEY_PREFIX"]  # Flask-Session's key of a session (unsigned identifiers)
-    session_lock.init_app(app, redis_url=s.redis_url, cookie_name=s.cookie_name, store_key=lambda sid: prefix + sid)
+    session_lock.init_app(app, redis_url=s.redis_url, cookie_name=s.cookie_name,
+                          store_key=app.session_interface._get_store_id)  # Flask-Session's own key of a session
     csrf.init_app(app)
 
     @app.before_request

@@ -128,8 +128,8 @@ class SessionLockMiddleware:
     """Wraps the WSGI app: a request carrying a session cookie runs under that session's lock."""
 
     def __init__(self, wsgi_app, locks, cookie_name: str, store_key: Callable[[str], str] | None = None) -> None:
-        """`store_key`: the session store's key of a session identifier, read with the lock where the locks can
-        (Redis) and handed to the store in the environ (`PREFETCHED`)."""
+        """`store_key` (Redis locks only): the session store's key of a session identifier, read with the lock and
+        handed to the store in the environ (`PREFETCHED`)."""
         self.wsgi_app, self.locks, self.cookie_name, self.store_key = wsgi_app, locks, cookie_name, store_key
 
     def __call__(self, environ, start_response):
@@ -138,14 +138,13 @@ class SessionLockMiddleware:
             return self.wsgi_app(environ, start_response)
         key = hashlib.sha256(session_id.encode()).hexdigest()
         try:
-            if self.store_key is not None and hasattr(self.locks, "acquire_and_read"):
-                store_key = self.store_key(session_id)
-                held = self.locks.acquire_and_read(key, store_key)
-                release = None if held is None else held[0]
-                if held is not None:
-                    environ[PREFETCHED] = (store_key, held[1])
-            else:
+            if self.store_key is None:
                 release = self.locks.acquire(key)
+            else:
+                store_key = self.store_key(session_id)
+                release, value = self.locks.acquire_and_read(key, store_key) or (None, None)
+                if release is not None:
+                    environ[PREFETCHED] = (store_key, value)
         except (OSError, RedisError) as error:  # the lock store is down, so is the session store: a French 503
             log.warning("session_store_unavailable phase=lock error=%s", type(error).__name__)
             return _refuse(start_response, UNAVAILABLE_PAGE)
@@ -171,10 +170,12 @@ def _refuse(start_response, page: bytes):
 
 
 def init_app(app, *, redis_url: str | None, cookie_name: str, store_key: Callable[[str], str] | None = None) -> None:
+    """`store_key`: the session store's key of a session identifier; with Redis, the session is read with its lock."""
     if redis_url:
         import redis
 
         locks = RedisLocks(redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2))
+        app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name, store_key)
     else:
         locks = FileLocks(Path(app.instance_path) / "session-locks")
-    app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name, store_key)
+        app.wsgi_app = SessionLockMiddleware(app.wsgi_app, locks, cookie_name)
