@@ -11,6 +11,7 @@ from typing import Any
 import requests
 import urllib3
 from requests.auth import AuthBase
+from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 
 from app.outbound.deadline import Clock
@@ -113,26 +114,16 @@ def _prepare(session: requests.Session, exchange: Exchange) -> requests.Prepared
     refuses them; proxies, a CA bundle or a client certificate from the environment: `trust_env` is off).
     `Session.request` spends about 90 µs of CPU a call merging those, and `PreparedRequest.prepare` another 6 µs
     writing an empty jar's cookies: with requests' public `prepare_*` steps, in `prepare`'s order, a call is
-    prepared in 17 µs instead of 125, for calls made by the dozen in each sign-in."""
+    prepared in 27 µs instead of 125, for calls made by the dozen in each sign-in."""
     prepared = requests.PreparedRequest()  # its hooks are requests' defaults; an auth may register its own
     prepared.prepare_method(exchange.method.upper())
     prepared.prepare_url(exchange.url, exchange.kwargs.get("params"))
-    prepared.prepare_headers(_merged_headers(session.headers, exchange.kwargs.get("headers")))
+    # The session's headers and the call's, as requests merges them (None removes a session header).
+    prepared.prepare_headers(merge_setting(exchange.kwargs.get("headers"), session.headers,
+                                           dict_class=CaseInsensitiveDict))
     prepared.prepare_body(exchange.kwargs.get("data"), None)
     prepared.prepare_auth(exchange.auth, exchange.url)
     return prepared
-
-
-def _merged_headers(session_headers: Mapping[str, str], headers: Mapping[str, str | None] | None) -> Mapping:
-    """The session's headers and the call's, as requests' `merge_setting` merges them: the call's win, None removes
-    a session header. `merge_setting` tests each side against a typing Protocol (requests 2.34), 10 µs a call."""
-    merged = CaseInsensitiveDict(session_headers)
-    for name, value in (headers or {}).items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged
 
 
 def _read_body(reply: requests.Response, exchange: Exchange, clock: Clock) -> bytes:
