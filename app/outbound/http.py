@@ -209,7 +209,7 @@ class OutboundHttp:
             refusal = OutboundUnavailable("circuit_open")
         else:
             return
-        # A refused call reports the circuit's state as it is now (what `allow` read, when it was asked).
+        # A refused call reports the circuit's state read again: refusals are rare, the value read above is not kept.
         self._log(request, None, refusal.reason, 0.0, attempt,
                   self.breaker.state if self.breaker is not None else None)
         raise refusal
