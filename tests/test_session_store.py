@@ -4,6 +4,7 @@ personal outlives the journey or the logout."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -275,35 +276,31 @@ def test_a_session_is_written_whole_and_private_whatever_the_umask(tmp_path):
     assert table.delete("dc:session:one") and table.get("dc:session:one") is None
 
 
-def test_a_session_that_cannot_be_written_is_reported_and_the_previous_one_kept(tmp_path, caplog, monkeypatch):
-    table = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
-    assert table.set("dc:session:one", b"kept", timeout=600)
+@contextlib.contextmanager
+def write_locked(path: Path, monkeypatch):
+    """A table holding one session (« kept »), and another process holding its write lock past the wait (a full
+    disk fails at the commit instead: the same way out). Yields a table opened meanwhile, which waits 50 ms."""
+    assert SessionTable(path, idle_timeout=600).set("dc:session:one", b"kept", timeout=600)
     monkeypatch.setattr(SessionTable, "BUSY_TIMEOUT", 0.05)
-    writer = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
-    # Another process holding the write lock past the wait (a full disk fails at the commit instead): the same out.
-    blocker = sqlite3.connect(tmp_path / SESSIONS_FILE, isolation_level=None)
+    waiting = SessionTable(path, idle_timeout=600)
+    blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        with caplog.at_level(logging.WARNING):
-            assert writer.set("dc:session:one", b"lost", timeout=600) is False
+        yield waiting
     finally:
         blocker.execute("ROLLBACK")
+    assert waiting.get("dc:session:one") == b"kept"
+
+
+def test_a_session_that_cannot_be_written_is_reported_and_the_previous_one_kept(tmp_path, caplog, monkeypatch):
+    with write_locked(tmp_path / SESSIONS_FILE, monkeypatch) as writer, caplog.at_level(logging.WARNING):
+        assert writer.set("dc:session:one", b"lost", timeout=600) is False
     assert "reason=session_write_failed error=OperationalError" in caplog.text and "dc:session" not in caplog.text
-    assert writer.get("dc:session:one") == b"kept"
 
 
 def test_a_session_that_cannot_be_deleted_is_an_error_not_a_silent_success(tmp_path, monkeypatch):
     # A logout or an ended journey whose row stays must not read as done: the session guard turns this into its 503.
+    with write_locked(tmp_path / SESSIONS_FILE, monkeypatch) as deleter, pytest.raises(SessionNotSaved):
+        deleter.delete("dc:session:one")
     table = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
-    assert table.set("dc:session:one", b"kept", timeout=600)
-    monkeypatch.setattr(SessionTable, "BUSY_TIMEOUT", 0.05)
-    deleter = SessionTable(tmp_path / SESSIONS_FILE, idle_timeout=600)
-    blocker = sqlite3.connect(tmp_path / SESSIONS_FILE, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        with pytest.raises(SessionNotSaved):
-            deleter.delete("dc:session:one")
-    finally:
-        blocker.execute("ROLLBACK")
-    assert deleter.get("dc:session:one") == b"kept"
-    assert deleter.delete("dc:session:one") and deleter.get("dc:session:one") is None
+    assert table.delete("dc:session:one") and table.get("dc:session:one") is None
