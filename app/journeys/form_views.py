@@ -1,6 +1,6 @@
 """The form and the review page.
 
-Certified fields are deleted from the form before it reads the request: what the browser sends for them is
+Certified fields are left out of the form before it reads the request: what the browser sends for them is
 never read. The validated values the person typed go to the session's draft, with an idempotency key made
 once per draft; the review page shows the dossier exactly as the submission will build it.
 """
@@ -15,7 +15,7 @@ from wtforms import DateField
 
 from app import extensions, sessions
 from app.journeys import attachment_views, labels, send_views, steps
-from app.journeys.forms import PreadmissionForm, adhesion_form, declared_values
+from app.journeys.forms import PreadmissionForm, adhesion_form, asking, declared_values, field_names
 from app.journeys.prefill import Prefill
 from app.journeys.validators import add_months
 from app.model.journey import AYANT_DROIT, OTHER, SELF
@@ -50,17 +50,16 @@ def form(org_id: str):
 def _build_form(state: steps.StepState, values: Prefill):
     journey = state.context.journey
     form_class = PreadmissionForm if journey == "preadmission" else adhesion_form(state.people.declared)
+    communes = extensions.services().communes
+    # The commune is chosen among the postal code's where the data is installed, typed otherwise.
+    not_asked = _not_asked(state, values) | ({"city"} if communes is not None else {"city_code"})
+    form_class = asking(form_class, frozenset(name for name in field_names(form_class)
+                                              if values.certified(name) or name in not_asked))
     if request.method == "POST":
         page_form = form_class()
     else:
         page_form = form_class(formdata=None)
         _fill(page_form, _draft_values() or _suggestions(values, journey, state))
-    communes = extensions.services().communes
-    # The commune is chosen among the postal code's where the data is installed, typed otherwise.
-    not_asked = _not_asked(state, values) | ({"city"} if communes is not None else {"city_code"})
-    for name in [name for name in page_form._fields if name != "csrf_token"]:
-        if values.certified(name) or name in not_asked:
-            del page_form[name]
     if communes is not None:
         page_form.offer_communes(communes)
     if _known_minor(state, values) and "emergency_link" in page_form:

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.journeys import validators as check
-from app.journeys.forms import PreadmissionForm, adhesion_form
+from app.journeys.forms import PreadmissionForm, adhesion_form, asking, declared_values, field_names
 
 CORSICA_2A = "181022A00490603"  # the sandbox's Mario Brosse, born in Ajaccio
 CORSICA_2B = "253072B07300470"  # python-stdnum's own example
@@ -296,3 +296,30 @@ def test_the_same_personne_de_confiance_takes_nothing_typed(app):
              "guardian1_name": "Pierre Dubois", "guardian1_phone": "0611223344"}
     valid, form = check_form(app, PreadmissionForm, minor)
     assert not valid and "personne de confiance" in form.errors["trusted_same"][0]
+
+
+CERTIFIED = frozenset({"birth_name", "first_names", "sex", "birth_date", "nir", "regime", "caisse"})
+
+
+def test_a_form_asking_without_its_certified_fields_never_binds_them(app):
+    form_class = asking(PreadmissionForm, CERTIFIED)
+    posted = {**VALID, "birth_name": "<script>", "nir": "attacker", "sex": "X"}
+    valid, form = check_form(app, form_class, posted)
+    assert valid, form.errors  # the hostile certified values were not read, so not refused either
+    assert not CERTIFIED & set(form._fields)
+    assert form.birth_name is None and "nir" not in declared_values(form)
+    assert set(form._fields) == field_names(PreadmissionForm) - CERTIFIED  # (no CSRF token: check_form turns it off)
+
+
+def test_the_form_asking_without_the_same_fields_is_built_once(app):
+    assert asking(PreadmissionForm, CERTIFIED) is asking(PreadmissionForm, frozenset(CERTIFIED))
+    assert asking(PreadmissionForm, CERTIFIED) is not asking(PreadmissionForm, CERTIFIED - {"nir"})
+    assert asking(adhesion_form(1), frozenset({"ben0_nir"})) is not asking(adhesion_form(2), frozenset({"ben0_nir"}))
+    assert issubclass(asking(PreadmissionForm, CERTIFIED), PreadmissionForm)
+
+
+@pytest.mark.parametrize("name", ["validate", "rules", "choices_of", "_fields", "no_such_field"])
+def test_only_fields_can_be_left_out(name):
+    # A None there would replace a method or an attribute of the form, not remove a field.
+    with pytest.raises(ValueError, match="not fields of PreadmissionForm"):
+        asking(PreadmissionForm, frozenset({name}))
