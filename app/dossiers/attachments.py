@@ -211,13 +211,13 @@ class AttachmentStore:
                           sha256=meta["sha256"], name=meta["name"])
 
 
-
 # The listings, built once rather than on each of a journey's three reads (≈ 40 µs of CPU each to build and key).
 _LISTED = select(AttachmentRow.id, AttachmentRow.kind, AttachmentRow.media_type, AttachmentRow.size,
                  AttachmentRow.meta).order_by(AttachmentRow.created_at, AttachmentRow.id)
 _DRAFT_FILES = _LISTED.where(AttachmentRow.draft_key == bindparam("draft_key"),
                              AttachmentRow.dossier_reference.is_(None))
 _DOSSIER_FILES = _LISTED.where(AttachmentRow.dossier_reference == bindparam("reference"))
+
 
 def _clean_name(name: str) -> str:
     """The file name as sent, without control or invisible characters nor any folder, cut to a length a page
