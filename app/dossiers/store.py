@@ -292,8 +292,8 @@ class DossierStore:
             return connection.scalar(_REFERENCE_OF, {"key": idempotency_key})
 
     def _find(self, idempotency_key: str) -> Dossier | None:
-        # Nearly every submission is a new one: the reference's lookup first (132 µs of CPU on SQLite), the whole
-        # row through an ORM session (511 µs) only for a repeat.
+        # Nearly every submission is a new one: the reference's lookup first, the whole row through an ORM session
+        # only for a repeat (a quarter of the CPU for a new one: 136 against 511 µs, measured side by side).
         if self.reference_of(idempotency_key) is None:
             return None
         with Session(self.engine) as session:
