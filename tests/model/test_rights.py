@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from app.model import rights
+from tests.journeys.factories import c2s_ok, family
 
 
 def test_a_session_value_is_read_back_leniently_where_the_types_allow():
@@ -45,8 +46,6 @@ def test_a_value_that_is_no_mapping_is_refused():
 
 
 def test_a_family_is_read_back_as_it_was_written():
-    from tests.journeys.factories import c2s_ok, family
-
     assert rights.CnamRights.from_dict(family().to_dict()) == family()
     assert rights.C2SStatus.from_dict(c2s_ok().data.to_dict()) == c2s_ok().data
 
