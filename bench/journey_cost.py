@@ -414,9 +414,13 @@ def print_steps(folder: Path) -> None:
     """The service's workers' CPU by step and by part, per journey, from the files bench/journey_apps.py wrote."""
     steps: dict[str, list[float]] = {}
     parts: dict[str, float] = {}
+    bare = [0, 0.0]
     for path in folder.glob("steps-*.json"):
         data = json.loads(path.read_text())
-        if not data.get("parts"):  # the bare app's workers
+        if not data.get("parts"):  # the bare app's workers: its one page, the yardstick of every step
+            count, seconds = data["steps"].get("GET /", (0, 0.0))
+            bare[0] += count
+            bare[1] += seconds
             continue
         for step, (count, seconds) in data["steps"].items():
             total = steps.setdefault(step, [0, 0.0])
@@ -432,6 +436,10 @@ def print_steps(folder: Path) -> None:
     for step, (count, seconds) in sorted(steps.items(), key=lambda item: -item[1][1]):
         print(f"  {step:<28} {seconds / journeys * 1000:6.2f}   ({seconds / count * 1000:.2f} a request)")
     print(f"  {'all':<28} {sum(s for _, s in steps.values()) / journeys * 1000:6.2f}")
+    if bare[0]:
+        # Measured the same way, inside the workers: what the server spends around each request (accepting,
+        # parsing, writing) is in neither, and is the rest of the bare CPU per request printed above.
+        print(f"  (the bare app's page, in its workers: {bare[1] / bare[0] * 1000:.2f} a request)")
     print("by part (the request's and the retrieval's threads, each part without the parts it calls):")
     for part, seconds in sorted(((p, s) for p, s in parts.items() if ": " not in p), key=lambda item: -item[1]):
         print(f"  {part:<28} {seconds / journeys * 1000:6.2f}")
