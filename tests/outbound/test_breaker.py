@@ -124,7 +124,6 @@ def test_a_sign_ins_successes_are_noted_once_a_second_and_failures_always(clock)
     assert store.marks[-1] == ("seen", "alice")
 
 
-
 def test_record_answers_the_state_it_leaves_the_circuit_in(clock):
     # What a call's metrics report, without reading the state again (a round trip to Redis a call).
     breaker = make(clock)
